@@ -1,0 +1,74 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI, Response
+from fastapi.middleware.cors import CORSMiddleware
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from app.graphql import CLIENT_NAME_HEADERS, mount_graphql
+from app.health import router as health_router
+from app.metrics import Metrics
+from app.runtime import Runtime, build_runtime
+from app.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """An app for `settings` (by default, the environment's). Nothing starts until lifespan."""
+    settings = settings or get_settings()
+    metrics = Metrics()
+    runtime = build_runtime(settings, metrics)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            await runtime.jwks.refresh()
+        except Exception as error:  # the cache retries on demand; start anyway
+            logger.warning("could not prefetch the issuer's JWKS: %s", error)
+        try:
+            yield
+        finally:
+            await runtime.close()
+
+    app = FastAPI(
+        title="Onboarding API",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.runtime = runtime
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", *CLIENT_NAME_HEADERS],
+        )
+    mount_graphql(app, runtime)
+    app.include_router(health_router)
+    _mount_metrics(app, metrics)
+    if runtime.dev_issuer is not None:
+        _mount_dev_jwks(app, runtime)
+    return app
+
+
+def _mount_metrics(app: FastAPI, metrics: Metrics) -> None:
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics_endpoint() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _mount_dev_jwks(app: FastAPI, runtime: Runtime) -> None:
+    dev_issuer = runtime.dev_issuer
+    assert dev_issuer is not None
+
+    @app.get("/.well-known/jwks.json", include_in_schema=False)
+    async def dev_jwks() -> dict[str, object]:
+        return dev_issuer.jwks()

@@ -1,0 +1,54 @@
+"""The tables. Only SQLAlchemy lives here: no GraphQL, no onboarding rules."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from db.base import Base
+from db.types import UTCDateTime
+
+
+class ProgressRow(Base):
+    """One user's onboarding; `version` guards every change against lost updates."""
+
+    __tablename__ = "onboarding_progress"
+
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    steps: Mapped[list[StepRow]] = relationship(
+        back_populates="progress",
+        order_by="StepRow.number",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class StepRow(Base):
+    """One step of one user's onboarding, with its stored status.
+
+    `data` holds only what may be shown back (secrets masked); `encrypted_secrets`
+    holds the step's secrets as a Fernet token and is never read by a query.
+    """
+
+    __tablename__ = "onboarding_steps"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("onboarding_progress.user_id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    data: Mapped[Any | None] = mapped_column(JSON)
+    encrypted_secrets: Mapped[bytes | None] = mapped_column(LargeBinary)
+    validation_errors: Mapped[list[str]] = mapped_column(JSON, nullable=False)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+    progress: Mapped[ProgressRow] = relationship(back_populates="steps")

@@ -1,0 +1,54 @@
+"""Assemble the Strawberry schema with the policies the service runs it under."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import strawberry
+from strawberry.extensions import (
+    DisableIntrospection,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from schema.extensions.count_deprecated_usage import CountDeprecatedUsage, RecordUsage
+from schema.extensions.mask_unexpected_errors import MaskUnexpectedErrors
+from schema.mutations import Mutation
+from schema.query import Query
+from schema.scalars import SCALAR_MAP
+
+
+def _ignore_usage(coordinate: str, context: object) -> None:
+    return None
+
+
+def create_schema(
+    *,
+    record_deprecated_usage: RecordUsage = _ignore_usage,
+    introspection: bool = True,
+) -> strawberry.Schema:
+    """The schema; extensions are passed as classes or factories, never shared instances."""
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        MaskUnexpectedErrors,
+        ParserCache,
+        ValidationCache,
+        lambda: CountDeprecatedUsage(record_deprecated_usage),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+    )
+
+
+def schema_sdl() -> str:
+    """The SDL the code defines, as committed in schema/schema.graphql."""
+    return create_schema().as_str() + "\n"
+
+
+__all__: Sequence[str] = ["create_schema", "schema_sdl"]

@@ -1,0 +1,36 @@
+"""The per-request GraphQL context: who is asking, and the services to answer with."""
+
+from __future__ import annotations
+
+from typing import TypeAlias
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.fastapi import BaseContext
+
+from auth import AuthenticatedUser
+from resolvers.services import Services
+
+UNAUTHENTICATED = "UNAUTHENTICATED"
+
+
+class GraphQLContext(BaseContext):
+    def __init__(
+        self, *, viewer: AuthenticatedUser | None, services: Services, client_name: str
+    ) -> None:
+        super().__init__()
+        self.viewer = viewer
+        self.services = services
+        self.client_name = client_name
+
+    def require_viewer(self) -> AuthenticatedUser:
+        """The verified user, or the UNAUTHENTICATED error every user field answers."""
+        if self.viewer is None:
+            raise GraphQLError(
+                "Authentication required: send 'Authorization: Bearer <token>'.",
+                extensions={"code": UNAUTHENTICATED},
+            )
+        return self.viewer
+
+
+Info: TypeAlias = strawberry.Info[GraphQLContext, None]

@@ -1,0 +1,66 @@
+"""The GraphQL enums, made from the rules' own Python enums, each value described."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import Enum
+
+import strawberry
+
+from db.records import StepStatus
+from resolvers.errors import ErrorCode
+from resolvers.steps import STEPS, StepKey
+
+
+def _describe(
+    python_enum: type[Enum], *, name: str, description: str, values: Mapping[Enum, str]
+) -> None:
+    """Expose `python_enum` as a GraphQL enum; refuse to leave any value undescribed."""
+    missing = set(python_enum) - set(values)
+    if missing:
+        raise TypeError(f"{name}: no description for {sorted(m.name for m in missing)}")
+    strawberry.enum(python_enum, name=name, description=description)
+    definition = python_enum.__strawberry_definition__  # type: ignore[attr-defined]
+    for value in definition.values:
+        value.description = values[python_enum[value.name]]
+
+
+_describe(
+    StepStatus,
+    name="OnboardingStepStatus",
+    description="Where a step stands. Stored per step; never inferred from its data.",
+    values={
+        StepStatus.PENDING: "Not started.",
+        StepStatus.IN_PROGRESS: "Started but not finished.",
+        StepStatus.COMPLETED: "Done; its data is stored.",
+        StepStatus.SKIPPED: "Left out on purpose (optional steps only).",
+        StepStatus.FAILED: "The last attempt was refused; see `validationErrors`.",
+    },
+)
+
+_describe(
+    StepKey,
+    name="OnboardingStepKey",
+    description="A stable name for each onboarding step.",
+    values={step.key: f"Step {step.number}: {step.title}." for step in STEPS},
+)
+
+_describe(
+    ErrorCode,
+    name="UserErrorCode",
+    description="Why a mutation refused its input. Stable: clients may switch on it.",
+    values={
+        ErrorCode.VALIDATION_FAILED: "A value is missing or malformed; see `field`.",
+        ErrorCode.STEP_NOT_FOUND: "There is no step with that number (steps are 1 to 6).",
+        ErrorCode.STEP_LOCKED: "An earlier step is neither completed nor skipped.",
+        ErrorCode.STEP_NOT_SKIPPABLE: "Only optional steps can be skipped.",
+        ErrorCode.REQUIRED_STEPS_INCOMPLETE: "Steps before the last are not all done.",
+        ErrorCode.NOT_FOUND: "No object with that id belongs to the viewer.",
+        ErrorCode.CONFLICT: "A concurrent change won; retry the request.",
+        ErrorCode.RATE_LIMITED: "Too many requests; retry after the time in the message.",
+        ErrorCode.PROVIDER_UNAVAILABLE: "The competitor search provider failed or timed out.",
+        ErrorCode.PROVIDER_MISCONFIGURED: "The provider rejected the service's credentials.",
+    },
+)
+
+__all__ = ["ErrorCode", "StepKey", "StepStatus"]

@@ -1,0 +1,46 @@
+"""Hide what a client must not see of an unexpected failure, and log it for us."""
+
+from __future__ import annotations
+
+import logging
+
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+logger = logging.getLogger(__name__)
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """A resolver raised something that is not a GraphQL error we meant to show.
+
+    Errors without a path come from parsing, validation or variable coercion and
+    describe the client's own document, so they stay as they are.
+    """
+    return (
+        error.path is not None
+        and error.original_error is not None
+        and not isinstance(error.original_error, GraphQLError)
+    )
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Like Strawberry's MaskErrors, but errors we raise on purpose keep their codes.
+
+    The masked error carries `extensions.code = INTERNAL_SERVER_ERROR` and nothing
+    of the exception: no message, traceback, SQL or file path.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=is_unexpected, error_message="Internal server error.")
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        logger.error(
+            "unexpected error resolving %s",
+            ".".join(str(part) for part in error.path or ()),
+            exc_info=error.original_error,
+        )
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": INTERNAL_SERVER_ERROR}
+        return masked

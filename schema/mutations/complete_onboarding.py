@@ -1,0 +1,25 @@
+"""`completeOnboarding`: finish, once every earlier step is done."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from resolvers import onboarding
+from schema.context import Info
+from schema.deprecation import session_id_input
+from schema.mutations.payloads import OnboardingProgressPayload
+
+
+@strawberry.input(description="Finish onboarding.")
+class CompleteOnboardingInput:
+    session_id: str | None = session_id_input()
+
+
+async def complete_onboarding(
+    info: Info, input: Annotated[CompleteOnboardingInput | None, strawberry.argument(description='Optional; only carries the deprecated `sessionId`.')] = None,
+) -> OnboardingProgressPayload:
+    viewer = info.context.require_viewer()
+    outcome = await onboarding.complete_onboarding(info.context.services, viewer.id)
+    return OnboardingProgressPayload.from_outcome(outcome)

@@ -1,0 +1,29 @@
+"""`resetOnboarding`: start over."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from resolvers import onboarding
+from schema.context import Info
+from schema.deprecation import session_id_input
+from schema.mutations.payloads import OnboardingProgressPayload
+
+
+@strawberry.input(description="Start onboarding over.")
+class ResetOnboardingInput:
+    session_id: str | None = session_id_input()
+    hard: bool = strawberry.field(
+        default=False,
+        description="Also delete the viewer's stored competitor discoveries.",
+    )
+
+
+async def reset_onboarding(
+    info: Info, input: Annotated[ResetOnboardingInput | None, strawberry.argument(description='Optional: `hard: true` also deletes discoveries.')] = None,
+) -> OnboardingProgressPayload:
+    viewer = info.context.require_viewer()
+    outcome = await onboarding.reset_onboarding(info.context.services, viewer.id)
+    return OnboardingProgressPayload.from_outcome(outcome)

@@ -1,0 +1,87 @@
+"""`OnboardingProgress` and `OnboardingStep`: the viewer's onboarding as the API shows it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from strawberry.scalars import JSON
+
+from db.records import ProgressRecord
+from resolvers import rules
+from resolvers.steps import STEPS
+from schema.enums import StepKey, StepStatus
+
+
+@strawberry.type(description="One of the six onboarding steps, for the viewer.")
+class OnboardingStep:
+    number: int = strawberry.field(description="Position in the flow, 1 to 6.")
+    key: StepKey = strawberry.field(description="Stable name of the step.")
+    title: str = strawberry.field(description="Title shown to the user.")
+    description: str = strawberry.field(description="What the step is for.")
+    status: StepStatus = strawberry.field(description="Stored status of the step.")
+    required: bool = strawberry.field(description="Whether onboarding needs it (else skippable).")
+    locked: bool = strawberry.field(
+        description="True until every earlier step is completed or skipped."
+    )
+    data: JSON | None = strawberry.field(
+        description="The step's saved data. Secrets are masked: `••••` and their last 4 characters."
+    )
+    completed_at: datetime | None = strawberry.field(description="When it was last completed.")
+    validation_errors: list[str] = strawberry.field(
+        description="Why the last attempt to complete it was refused; empty otherwise."
+    )
+
+
+@strawberry.type(description="The viewer's progress through onboarding.")
+class OnboardingProgress:
+    current_step: int = strawberry.field(
+        description="The lowest step neither completed nor skipped; 6 once onboarding is complete."
+    )
+    completion_percentage: float = strawberry.field(
+        description="(completed + skipped steps) / 6 × 100, rounded to one decimal."
+    )
+    is_completed: bool = strawberry.field(description="Whether onboarding is finished.")
+    started_at: datetime = strawberry.field(description="When onboarding started (or was reset).")
+    updated_at: datetime = strawberry.field(description="When anything last changed.")
+    completed_at: datetime | None = strawberry.field(description="When onboarding was finished.")
+    can_complete_onboarding: bool = strawberry.field(
+        description="Whether `completeOnboarding` would succeed now."
+    )
+    steps: list[OnboardingStep] = strawberry.field(description="All six steps, in order.")
+
+    @strawberry.field(description="One step by number; null when there is no such step.")
+    def step(
+        self, number: Annotated[int, strawberry.argument(description="Step number, 1 to 6.")]
+    ) -> OnboardingStep | None:
+        if 1 <= number <= len(self.steps):
+            return self.steps[number - 1]
+        return None
+
+
+def progress_from_record(progress: ProgressRecord) -> OnboardingProgress:
+    return OnboardingProgress(
+        current_step=rules.current_step(progress),
+        completion_percentage=rules.completion_percentage(progress),
+        is_completed=rules.is_complete(progress),
+        started_at=progress.started_at,
+        updated_at=progress.updated_at,
+        completed_at=progress.completed_at,
+        can_complete_onboarding=rules.can_complete_onboarding(progress),
+        steps=[
+            OnboardingStep(
+                number=definition.number,
+                key=definition.key,
+                title=definition.title,
+                description=definition.description,
+                status=stored.status,
+                required=definition.required,
+                locked=rules.is_locked(progress, definition.number),
+                data=stored.data,
+                completed_at=stored.completed_at,
+                validation_errors=list(stored.validation_errors),
+            )
+            for definition, stored in zip(STEPS, progress.steps, strict=True)
+        ],
+    )
