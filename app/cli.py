@@ -70,8 +70,13 @@ def export_schema(path: Path | None) -> None:
 @main.command("dev-token")
 @click.option("--sub", required=True, help="The user id the token names.")
 @click.option("--email", default=None, help="An email claim to include.")
-@click.option("--ttl", default=3600, show_default=True, type=click.IntRange(min=1),
-              help="Lifetime in seconds.")
+@click.option(
+    "--ttl",
+    default=3600,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Lifetime in seconds.",
+)
 def dev_token(sub: str, email: str | None, ttl: int) -> None:
     """Print a token signed by the development issuer."""
     settings = get_settings()

@@ -8,7 +8,7 @@ from pathlib import Path
 from app.settings import Settings
 from resolvers.secrets import SecretBox
 
-DEV_SECRET_KEY_FILE = "dev-secret.key"
+DEV_SECRET_KEY_FILE = "dev-secret.key"  # noqa: S105  a file name, not a secret
 
 
 def _load_or_create_dev_key(data_dir: Path) -> str:

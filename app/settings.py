@@ -76,7 +76,8 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError(
-                    "production refuses to start without " + ", ".join(missing)
+                    "production refuses to start without "
+                    + ", ".join(missing)
                     + " (the dev issuer and generated keys are for development only)"
                 )
         return self

@@ -34,7 +34,7 @@ def _take_over_sqlite_transactions(engine: AsyncEngine) -> None:
     # begin IMMEDIATE (they queue on busy_timeout); readers stay DEFERRED.
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-        dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")

@@ -6,15 +6,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import ProgressRow, StepRow
 from db.records import ProgressRecord, StepRecord, StepStatus
 
-_progress = ProgressRow.__table__
-_steps = StepRow.__table__
+_progress: Table = ProgressRow.__table__  # type: ignore[assignment]
+_steps: Table = StepRow.__table__  # type: ignore[assignment]
 
 
 class StaleProgressError(Exception):

@@ -1,7 +1,7 @@
 """What can go wrong in an onboarding rule, as data the API turns into `userErrors`.
 
-    RuleViolation            one or more problems; nothing was changed
-    └── ConflictError        the change lost the optimistic check too many times
+RuleViolationError            one or more problems; nothing was changed
+└── ConflictError        the change lost the optimistic check too many times
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class Problem:
     field: tuple[str, ...] | None = None
 
 
-class RuleViolation(Exception):
+class RuleViolationError(Exception):
     def __init__(self, problems: Sequence[Problem]) -> None:
         super().__init__("; ".join(problem.message for problem in problems))
         self.problems = tuple(problems)
@@ -41,11 +41,11 @@ class RuleViolation(Exception):
     @classmethod
     def single(
         cls, code: ErrorCode, message: str, field: tuple[str, ...] | None = None
-    ) -> RuleViolation:
+    ) -> RuleViolationError:
         return cls([Problem(code, message, field)])
 
 
-class ConflictError(RuleViolation):
+class ConflictError(RuleViolationError):
     def __init__(self) -> None:
         super().__init__(
             [

@@ -24,7 +24,7 @@ from db.progress_repository import (
 )
 from db.records import ProgressRecord
 from resolvers import rules
-from resolvers.errors import ConflictError, Problem, RuleViolation
+from resolvers.errors import ConflictError, Problem, RuleViolationError
 from resolvers.services import Services
 from resolvers.step_data import check_step_data
 from resolvers.steps import STEP_NUMBERS, step_definition
@@ -79,7 +79,7 @@ async def _change(
                 before = await _load_or_create(connection, user_id, now)
                 try:
                     after, problems = decide(before, now)
-                except RuleViolation as violation:
+                except RuleViolationError as violation:
                     return Outcome(before, violation.problems)
                 if after == before:
                     return Outcome(before, problems)
@@ -91,12 +91,8 @@ async def _change(
     return Outcome(await load_progress(services, user_id), ConflictError().problems)
 
 
-async def complete_step(
-    services: Services, user_id: str, number: int, data: object
-) -> Outcome:
-    checked, problems = (
-        check_step_data(number, data) if step_definition(number) else (None, [])
-    )
+async def complete_step(services: Services, user_id: str, number: int, data: object) -> Outcome:
+    checked, problems = check_step_data(number, data) if step_definition(number) else (None, [])
 
     def decide(progress: ProgressRecord, now: datetime) -> Decision:
         rules.check_step_can_be_completed(progress, number)
@@ -126,6 +122,4 @@ async def complete_onboarding(services: Services, user_id: str) -> Outcome:
 
 
 async def reset_onboarding(services: Services, user_id: str) -> Outcome:
-    return await _change(
-        services, user_id, lambda progress, now: (rules.reset(progress, now), ())
-    )
+    return await _change(services, user_id, lambda progress, now: (rules.reset(progress, now), ()))

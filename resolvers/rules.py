@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from db.records import ProgressRecord, StepRecord, StepStatus
-from resolvers.errors import ErrorCode, Problem, RuleViolation
+from resolvers.errors import ErrorCode, RuleViolationError
 from resolvers.steps import FINAL_STEP, STEPS, StepDefinition, step_definition
 
 DONE = frozenset({StepStatus.COMPLETED, StepStatus.SKIPPED})
@@ -61,8 +61,9 @@ def can_complete_onboarding(progress: ProgressRecord) -> bool:
 def _require_step(number: int, field: tuple[str, ...]) -> StepDefinition:
     definition = step_definition(number)
     if definition is None:
-        raise RuleViolation.single(
-            ErrorCode.STEP_NOT_FOUND, f"There is no step {number}; steps are 1 to {len(STEPS)}.",
+        raise RuleViolationError.single(
+            ErrorCode.STEP_NOT_FOUND,
+            f"There is no step {number}; steps are 1 to {len(STEPS)}.",
             field,
         )
     return definition
@@ -70,10 +71,9 @@ def _require_step(number: int, field: tuple[str, ...]) -> StepDefinition:
 
 def _require_unlocked(progress: ProgressRecord, number: int, field: tuple[str, ...]) -> None:
     if is_locked(progress, number):
-        raise RuleViolation.single(
+        raise RuleViolationError.single(
             ErrorCode.STEP_LOCKED,
-            f"Step {number} is locked until step {current_step(progress)} is completed"
-            " or skipped.",
+            f"Step {number} is locked until step {current_step(progress)} is completed or skipped.",
             field,
         )
 
@@ -84,7 +84,7 @@ def _with_step(progress: ProgressRecord, step: StepRecord, now: datetime) -> Pro
 
 
 def check_step_can_be_completed(progress: ProgressRecord, number: int) -> StepDefinition:
-    """The step's definition, if it exists and is unlocked; else a RuleViolation."""
+    """The step's definition, if it exists and is unlocked; else a RuleViolationError."""
     field = ("input", "step")
     definition = _require_step(number, field)
     _require_unlocked(progress, number, field)
@@ -136,7 +136,7 @@ def skip_step(progress: ProgressRecord, number: int, now: datetime) -> ProgressR
     field = ("input", "step")
     definition = _require_step(number, field)
     if definition.required:
-        raise RuleViolation.single(
+        raise RuleViolationError.single(
             ErrorCode.STEP_NOT_SKIPPABLE,
             f"Step {number} ({definition.title}) is required and cannot be skipped.",
             field,
@@ -158,7 +158,7 @@ def _require_prerequisites(progress: ProgressRecord) -> None:
     missing = incomplete_prerequisites(progress)
     if missing:
         listed = ", ".join(f"{step.number} ({step.title})" for step in missing)
-        raise RuleViolation.single(
+        raise RuleViolationError.single(
             ErrorCode.REQUIRED_STEPS_INCOMPLETE,
             f"Onboarding cannot be completed yet; still to do: {listed}.",
         )
@@ -168,6 +168,7 @@ def complete_onboarding(progress: ProgressRecord, now: datetime) -> ProgressReco
     """Finish onboarding; finishing twice changes nothing."""
     if is_complete(progress):
         return progress
+    _require_prerequisites(progress)
     return complete_step(progress, FINAL_STEP, data=None, encrypted_secrets=None, now=now)
 
 

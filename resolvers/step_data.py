@@ -58,8 +58,8 @@ def is_web_url(value: object) -> bool:
         parts = urlsplit(value.strip())
     except ValueError:
         return False
-    return parts.scheme in {"http", "https"} and bool(parts.hostname) and "." in (
-        parts.hostname or ""
+    return (
+        parts.scheme in {"http", "https"} and bool(parts.hostname) and "." in (parts.hostname or "")
     )
 
 
@@ -98,7 +98,9 @@ def _check_api_keys(data: Mapping[str, Any], checker: _Checker) -> CheckedStepDa
 
 def _check_website(data: Mapping[str, Any], checker: _Checker) -> CheckedStepData:
     if not is_web_url(data.get("website")):
-        checker.fail(("website",), "website must be an http(s) URL with a host, e.g. https://example.com.")
+        checker.fail(
+            ("website",), "website must be an http(s) URL with a host, e.g. https://example.com."
+        )
     return CheckedStepData(public=dict(data))
 
 

@@ -26,28 +26,46 @@ class StepDefinition:
 
 STEPS: tuple[StepDefinition, ...] = (
     StepDefinition(
-        1, StepKey.API_KEYS, "AI LLM Providers",
-        "Connect the AI providers the platform writes with (Gemini, Exa, CopilotKit).", True,
+        1,
+        StepKey.API_KEYS,
+        "AI LLM Providers",
+        "Connect the AI providers the platform writes with (Gemini, Exa, CopilotKit).",
+        True,
     ),
     StepDefinition(
-        2, StepKey.WEBSITE_ANALYSIS, "Website Analysis",
-        "Analyse your website to learn your audience, tone and industry.", True,
+        2,
+        StepKey.WEBSITE_ANALYSIS,
+        "Website Analysis",
+        "Analyse your website to learn your audience, tone and industry.",
+        True,
     ),
     StepDefinition(
-        3, StepKey.COMPETITOR_RESEARCH, "AI Research",
-        "Research the competitors and social presence around your website.", True,
+        3,
+        StepKey.COMPETITOR_RESEARCH,
+        "AI Research",
+        "Research the competitors and social presence around your website.",
+        True,
     ),
     StepDefinition(
-        4, StepKey.PERSONALIZATION, "Personalization",
-        "Tune the writing style, tone and content preferences.", False,
+        4,
+        StepKey.PERSONALIZATION,
+        "Personalization",
+        "Tune the writing style, tone and content preferences.",
+        False,
     ),
     StepDefinition(
-        5, StepKey.INTEGRATIONS, "Integrations",
-        "Connect publishing and analytics integrations.", False,
+        5,
+        StepKey.INTEGRATIONS,
+        "Integrations",
+        "Connect publishing and analytics integrations.",
+        False,
     ),
     StepDefinition(
-        6, StepKey.FINISH, "Complete Setup",
-        "Review everything and finish onboarding.", True,
+        6,
+        StepKey.FINISH,
+        "Complete Setup",
+        "Review everything and finish onboarding.",
+        True,
     ),
 )
 

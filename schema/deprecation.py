@@ -6,9 +6,7 @@ from typing import Any
 
 import strawberry
 
-SESSION_ID_INPUT_REASON = (
-    "Ignored. The user comes from the bearer token. Removed in v2."
-)
+SESSION_ID_INPUT_REASON = "Ignored. The user comes from the bearer token. Removed in v2."
 SESSION_ID_OUTPUT_REASON = "Same as viewer.id. Removed in v2."
 SESSION_ID_INPUT_DESCRIPTION = (
     "Legacy session identifier from the old REST API. Accepted so old clients keep"

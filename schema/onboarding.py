@@ -40,7 +40,7 @@ class OnboardingProgress:
         description="The lowest step neither completed nor skipped; 6 once onboarding is complete."
     )
     completion_percentage: float = strawberry.field(
-        description="(completed + skipped steps) / 6 × 100, rounded to one decimal."
+        description="(completed + skipped steps) / 6 * 100, rounded to one decimal."
     )
     is_completed: bool = strawberry.field(description="Whether onboarding is finished.")
     started_at: datetime = strawberry.field(description="When onboarding started (or was reset).")
@@ -55,9 +55,11 @@ class OnboardingProgress:
     def step(
         self, number: Annotated[int, strawberry.argument(description="Step number, 1 to 6.")]
     ) -> OnboardingStep | None:
-        if 1 <= number <= len(self.steps):
-            return self.steps[number - 1]
-        return None
+        return step_by_number(self.steps, number)
+
+
+def step_by_number(steps: list[OnboardingStep], number: int) -> OnboardingStep | None:
+    return steps[number - 1] if 1 <= number <= len(steps) else None
 
 
 def progress_from_record(progress: ProgressRecord) -> OnboardingProgress:

@@ -9,7 +9,12 @@ import strawberry
 from resolvers.onboarding import load_progress
 from schema.context import Info
 from schema.deprecation import session_id_argument
-from schema.onboarding import OnboardingProgress, OnboardingStep, progress_from_record
+from schema.onboarding import (
+    OnboardingProgress,
+    OnboardingStep,
+    progress_from_record,
+    step_by_number,
+)
 from schema.viewer import Viewer
 
 
@@ -36,4 +41,4 @@ class Query:
     ) -> OnboardingStep | None:
         viewer = info.context.require_viewer()
         progress = progress_from_record(await load_progress(info.context.services, viewer.id))
-        return progress.step(number)
+        return step_by_number(progress.steps, number)

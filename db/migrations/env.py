@@ -38,7 +38,9 @@ async def _run_online() -> None:
 
 
 if context.is_offline_mode():
-    raise SystemExit("offline (SQL script) migrations are not supported; run `onboarding-api migrate`")
+    raise SystemExit(
+        "offline (SQL script) migrations are not supported; run `onboarding-api migrate`"
+    )
 
 connection = context.config.attributes.get("connection")
 if connection is not None:

@@ -91,9 +91,7 @@ def deprecated_coordinates(
             if variables and name in variables:
                 variable_type = type_from_ast(schema, variable.type)
                 if variable_type is not None:
-                    coordinates.update(
-                        _deprecated_in_value(variable_type, variables[name])  # type: ignore[arg-type]
-                    )
+                    coordinates.update(_deprecated_in_value(variable_type, variables[name]))
     return coordinates
 
 

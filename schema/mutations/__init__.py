@@ -20,7 +20,7 @@ class Mutation:
         resolver=skip_onboarding_step, description="Skip an optional step."
     )
     complete_onboarding = strawberry.mutation(
-        resolver=complete_onboarding, description="Finish onboarding once steps 1–5 are done."
+        resolver=complete_onboarding, description="Finish onboarding once steps 1 to 5 are done."
     )
     reset_onboarding = strawberry.mutation(
         resolver=reset_onboarding,

@@ -18,7 +18,11 @@ class CompleteOnboardingInput:
 
 
 async def complete_onboarding(
-    info: Info, input: Annotated[CompleteOnboardingInput | None, strawberry.argument(description='Optional; only carries the deprecated `sessionId`.')] = None,
+    info: Info,
+    input: Annotated[
+        CompleteOnboardingInput | None,
+        strawberry.argument(description="Optional; only carries the deprecated `sessionId`."),
+    ] = None,
 ) -> OnboardingProgressPayload:
     viewer = info.context.require_viewer()
     outcome = await onboarding.complete_onboarding(info.context.services, viewer.id)

@@ -28,7 +28,10 @@ class CompleteOnboardingStepInput:
 
 
 async def complete_onboarding_step(
-    info: Info, input: Annotated[CompleteOnboardingStepInput, strawberry.argument(description='The step and its data.')],
+    info: Info,
+    input: Annotated[
+        CompleteOnboardingStepInput, strawberry.argument(description="The step and its data.")
+    ],
 ) -> OnboardingStepPayload:
     viewer = info.context.require_viewer()
     outcome = await onboarding.complete_step(

@@ -6,7 +6,12 @@ import strawberry
 
 from resolvers.onboarding import Outcome
 from schema.deprecation import session_id_output
-from schema.onboarding import OnboardingProgress, OnboardingStep, progress_from_record
+from schema.onboarding import (
+    OnboardingProgress,
+    OnboardingStep,
+    progress_from_record,
+    step_by_number,
+)
 from schema.user_error import UserError, user_errors
 
 
@@ -28,7 +33,7 @@ class OnboardingStepPayload:
         progress = progress_from_record(outcome.progress)
         return cls(
             session_id=outcome.progress.user_id,
-            step=progress.step(step_number) if outcome.succeeded else None,
+            step=step_by_number(progress.steps, step_number) if outcome.succeeded else None,
             progress=progress,
             user_errors=user_errors(outcome.problems),
         )

@@ -22,7 +22,11 @@ class ResetOnboardingInput:
 
 
 async def reset_onboarding(
-    info: Info, input: Annotated[ResetOnboardingInput | None, strawberry.argument(description='Optional: `hard: true` also deletes discoveries.')] = None,
+    info: Info,
+    input: Annotated[
+        ResetOnboardingInput | None,
+        strawberry.argument(description="Optional: `hard: true` also deletes discoveries."),
+    ] = None,
 ) -> OnboardingProgressPayload:
     viewer = info.context.require_viewer()
     outcome = await onboarding.reset_onboarding(info.context.services, viewer.id)

@@ -18,7 +18,9 @@ class SkipOnboardingStepInput:
     step: int = strawberry.field(description="The step to skip; only steps 4 and 5 are optional.")
 
 
-async def skip_onboarding_step(info: Info, input: Annotated[SkipOnboardingStepInput, strawberry.argument(description='The step to skip.')],
+async def skip_onboarding_step(
+    info: Info,
+    input: Annotated[SkipOnboardingStepInput, strawberry.argument(description="The step to skip.")],
 ) -> OnboardingStepPayload:
     viewer = info.context.require_viewer()
     outcome = await onboarding.skip_step(info.context.services, viewer.id, input.step)

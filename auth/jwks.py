@@ -1,0 +1,232 @@
+"""The issuer's signing keys: fetched without blocking, cached, refreshed, shared.
+
+PyJWT's `PyJWKClient` is not used: it fetches with blocking urllib and gives up
+on its cache when the cache's lifespan ends, which turns an issuer outage into
+an outage of ours. This cache keeps serving the last good set instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import httpx
+import jwt
+
+from auth.errors import InvalidTokenError, JWKSFetchError, JWKSUnavailableError
+
+__all__ = ["JWKSCache", "JWKSFetcher", "http_jwks_fetcher"]
+
+JWKSFetcher = Callable[[], Awaitable[Mapping[str, Any]]]
+
+JWKS_FETCH_TIMEOUT_SECONDS = 5.0
+
+
+def http_jwks_fetcher(url: str, client: httpx.AsyncClient) -> JWKSFetcher:
+    """A fetcher for `JWKSCache` that GETs the JWKS document at `url`."""
+
+    async def fetch() -> Mapping[str, Any]:
+        try:
+            response = await client.get(
+                url,
+                headers={"Accept": "application/json"},
+                timeout=JWKS_FETCH_TIMEOUT_SECONDS,
+            )
+        except httpx.HTTPError as exc:
+            raise JWKSFetchError(f"JWKS request to {url} failed: {type(exc).__name__}") from exc
+        if response.status_code != httpx.codes.OK:
+            raise JWKSFetchError(f"JWKS endpoint {url} answered HTTP {response.status_code}")
+        try:
+            document = response.json()
+        except ValueError as exc:
+            raise JWKSFetchError(f"JWKS endpoint {url} did not answer JSON") from exc
+        if not isinstance(document, dict):
+            raise JWKSFetchError(f"JWKS endpoint {url} did not answer a JSON object")
+        return document
+
+    return fetch
+
+
+class JWKSCache:
+    """RSA signing keys of one issuer, keyed by `kid`.
+
+    - The first lookup fetches; a set older than `refresh_interval` is refetched
+      on the next lookup. A failed refresh keeps the last good set and is not
+      retried for `unknown_kid_cooldown` seconds, so a down issuer is not
+      hammered and requests are not all stalled by fetch timeouts.
+    - An unknown `kid` (the issuer rotated keys) triggers at most one refetch per
+      `unknown_kid_cooldown`; without that bound, tokens with made-up kids would
+      let any client make us flood the issuer.
+    - Concurrent callers that need a fetch share one in-flight fetch.
+    - A successful fetch replaces the whole set, so keys the issuer withdrew stop
+      verifying.
+    """
+
+    def __init__(
+        self,
+        fetch: JWKSFetcher,
+        *,
+        refresh_interval: float = 300,
+        unknown_kid_cooldown: float = 30,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._fetch = fetch
+        self._refresh_interval = refresh_interval
+        self._unknown_kid_cooldown = unknown_kid_cooldown
+        self._clock = clock
+        self._keys: list[jwt.PyJWK] = []
+        self._fetched_at: float | None = None
+        self._last_failed_at: float | None = None
+        self._last_unknown_kid_refetch_at: float | None = None
+        self._in_flight: asyncio.Task[None] | None = None
+        self._fetch_count = 0
+        self._last_error: str | None = None
+
+    @property
+    def fetch_count(self) -> int:
+        """How many times the fetcher has been called, successful or not."""
+        return self._fetch_count
+
+    @property
+    def last_error(self) -> str | None:
+        """Why the most recent fetch failed; None once a fetch succeeds."""
+        return self._last_error
+
+    @property
+    def has_keys(self) -> bool:
+        return bool(self._keys)
+
+    async def refresh(self) -> None:
+        """Fetch the set now (joining a fetch already in flight).
+
+        Raises `JWKSFetchError` when the fetch fails; the previous set stays in use.
+        """
+        await self._shared_fetch()
+
+    async def get_signing_key(self, kid: str | None) -> jwt.PyJWK:
+        """The key to verify a token whose header names `kid`.
+
+        Raises `InvalidTokenError` when no such key exists (or `kid` is None and
+        the choice is ambiguous) and `JWKSUnavailableError` when no set has ever
+        been fetched and fetching fails now.
+        """
+        just_fetched = await self._ensure_fresh()
+        key = self._find(kid)
+        if key is not None:
+            return key
+        if kid is None:
+            raise InvalidTokenError("token has no key id")
+        if not just_fetched and await self._refetch_for_unknown_kid():
+            key = self._find(kid)
+            if key is not None:
+                return key
+        raise InvalidTokenError("unknown signing key")
+
+    def _find(self, kid: str | None) -> jwt.PyJWK | None:
+        if kid is None:
+            return self._keys[0] if len(self._keys) == 1 else None
+        for key in self._keys:
+            if key.key_id == kid:
+                return key
+        return None
+
+    async def _ensure_fresh(self) -> bool:
+        """Fetch if there is no set or it is due; True when a fetch just succeeded."""
+        now = self._clock()
+        if not self._keys:
+            try:
+                await self._shared_fetch()
+            except JWKSFetchError as exc:
+                raise JWKSUnavailableError("the issuer's signing keys are unavailable") from exc
+            return True
+        assert self._fetched_at is not None
+        if now - self._fetched_at < self._refresh_interval:
+            return False
+        if self._last_failed_at is not None and (
+            now - self._last_failed_at < self._unknown_kid_cooldown
+        ):
+            return False
+        try:
+            await self._shared_fetch()
+        except JWKSFetchError:
+            # Serving a slightly stale set beats refusing every user while the
+            # issuer is down; `last_error` tells operators what is happening.
+            return False
+        return True
+
+    async def _refetch_for_unknown_kid(self) -> bool:
+        """Refetch if allowed; True when a fetch completed successfully."""
+        if self._in_flight is None:
+            now = self._clock()
+            last = self._last_unknown_kid_refetch_at
+            if last is not None and now - last < self._unknown_kid_cooldown:
+                return False
+            self._last_unknown_kid_refetch_at = now
+        try:
+            await self._shared_fetch()
+        except JWKSFetchError:
+            return False
+        return True
+
+    async def _shared_fetch(self) -> None:
+        if self._in_flight is None:
+            task = asyncio.get_running_loop().create_task(self._fetch_and_install())
+            task.add_done_callback(self._fetch_finished)
+            self._in_flight = task
+        # shield: one caller giving up (request cancelled) must not cancel the
+        # fetch the other callers are waiting on.
+        await asyncio.shield(self._in_flight)
+
+    def _fetch_finished(self, task: asyncio.Task[None]) -> None:
+        if self._in_flight is task:
+            self._in_flight = None
+        if not task.cancelled():
+            # Mark the exception retrieved: when every waiter was cancelled,
+            # nobody else will, and asyncio would log it as lost.
+            task.exception()
+
+    async def _fetch_and_install(self) -> None:
+        self._fetch_count += 1
+        try:
+            document = await self._fetch()
+            keys = _usable_signing_keys(document)
+        except JWKSFetchError as exc:
+            self._record_failure(str(exc))
+            raise
+        except Exception as exc:
+            # The fetcher is pluggable, so anything may come out of it; callers
+            # should only ever have to handle JWKSFetchError.
+            self._record_failure(f"JWKS fetch failed: {type(exc).__name__}")
+            raise JWKSFetchError(self._last_error) from exc
+        self._keys = keys
+        self._fetched_at = self._clock()
+        self._last_failed_at = None
+        self._last_error = None
+
+    def _record_failure(self, message: str) -> None:
+        self._last_error = message
+        self._last_failed_at = self._clock()
+
+
+def _usable_signing_keys(document: Mapping[str, Any]) -> list[jwt.PyJWK]:
+    raw_keys = document.get("keys")
+    if not isinstance(raw_keys, list):
+        raise JWKSFetchError("JWKS document has no 'keys' list")
+    keys: list[jwt.PyJWK] = []
+    for raw in raw_keys:
+        if not isinstance(raw, dict) or raw.get("kty") != "RSA":
+            continue
+        if raw.get("use", "sig") != "sig":
+            continue
+        try:
+            keys.append(jwt.PyJWK(raw))
+        except jwt.PyJWTError:
+            # One malformed key should not cost us the rest of the set.
+            continue
+    if not keys:
+        # An issuer never publishes an empty set on purpose; wiping our keys on
+        # a broken response would log everyone out, so treat it as a failure.
+        raise JWKSFetchError("JWKS document has no usable RSA signing keys")
+    return keys

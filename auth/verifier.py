@@ -1,0 +1,184 @@
+"""Turning a bearer token into an `AuthenticatedUser`, or refusing it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import jwt
+
+from auth.bearer import bearer_token
+from auth.errors import InvalidTokenError
+from auth.jwks import JWKSCache
+from auth.user import AuthenticatedUser
+
+__all__ = ["MAX_TOKEN_LENGTH", "TokenVerifier", "authenticate"]
+
+# Clerk session tokens are ~1 KiB; anything this large is abuse, and refusing
+# it before parsing keeps base64/JSON decoding cost bounded.
+MAX_TOKEN_LENGTH = 8 * 1024
+
+# Headers that carry or point at a key: honouring any of them lets the token
+# choose the key that verifies it. We only ever trust the issuer's JWKS.
+_KEY_BEARING_HEADERS = frozenset({"jwk", "jku", "x5u", "x5c"})
+
+_REQUIRED_CLAIMS = ["exp", "iat", "sub", "iss"]
+
+_PYJWT_REASONS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
+    (jwt.ExpiredSignatureError, "token expired"),
+    (jwt.ImmatureSignatureError, "token not yet valid"),
+    (jwt.InvalidIssuerError, "issuer mismatch"),
+    (jwt.InvalidAudienceError, "audience mismatch"),
+    (jwt.InvalidSignatureError, "invalid signature"),
+    (jwt.InvalidAlgorithmError, "algorithm not allowed"),
+    (jwt.InvalidIssuedAtError, "invalid iat claim"),
+    (jwt.exceptions.InvalidSubjectError, "invalid sub claim"),
+    (jwt.DecodeError, "malformed token"),
+)
+
+
+class TokenVerifier:
+    """Verifies RS256 session JWTs from one issuer (Clerk-style).
+
+    Every refusal is an `InvalidTokenError`; `JWKSUnavailableError` escapes when
+    the issuer's keys cannot be obtained at all.
+    """
+
+    def __init__(
+        self,
+        keys: JWKSCache,
+        *,
+        issuer: str,
+        audience: str | None = None,
+        authorized_parties: Sequence[str] = (),
+        leeway_seconds: float = 60,
+        algorithms: Sequence[str] = ("RS256",),
+    ) -> None:
+        if not issuer:
+            raise ValueError("issuer must be configured")
+        unsafe = [
+            alg for alg in algorithms if alg.lower() == "none" or alg.upper().startswith("HS")
+        ]
+        if unsafe or not algorithms:
+            # Symmetric algorithms would verify with the *public* key as the
+            # secret (algorithm confusion); `none` verifies nothing.
+            raise ValueError(f"algorithms must be asymmetric and non-empty, got {list(algorithms)}")
+        self._keys = keys
+        self._issuer = issuer
+        self._audience = audience
+        self._authorized_parties = frozenset(authorized_parties)
+        self._leeway = leeway_seconds
+        self._algorithms = list(algorithms)
+
+    @property
+    def issuer(self) -> str:
+        return self._issuer
+
+    async def verify(self, token: str) -> AuthenticatedUser:
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise InvalidTokenError("token too large")
+        header = _unverified_header(token)
+        alg = header.get("alg")
+        if not isinstance(alg, str) or alg not in self._algorithms:
+            raise InvalidTokenError("algorithm not allowed")
+        if _KEY_BEARING_HEADERS & header.keys():
+            raise InvalidTokenError("embedded key headers not allowed")
+
+        # Pin the issuer before touching the key cache: a token from a foreign
+        # issuer must not be able to make us fetch anything.
+        if _unverified_claims(token).get("iss") != self._issuer:
+            raise InvalidTokenError("issuer mismatch")
+
+        kid = header.get("kid")  # PyJWT has already checked it is a string if present
+        key = await self._keys.get_signing_key(kid)
+        claims = self._decode(token, key)
+        return AuthenticatedUser.from_claims(claims, expires_at=self._check_claims(claims))
+
+    def _decode(self, token: str, key: jwt.PyJWK) -> dict[str, Any]:
+        try:
+            return jwt.decode(
+                token,
+                key,
+                algorithms=self._algorithms,
+                issuer=self._issuer,
+                audience=self._audience,
+                leeway=self._leeway,
+                options={
+                    "require": _REQUIRED_CLAIMS,
+                    "verify_aud": self._audience is not None,
+                },
+            )
+        except jwt.MissingRequiredClaimError as exc:
+            raise InvalidTokenError(f"missing {exc.claim} claim") from None
+        except jwt.PyJWTError as exc:
+            raise InvalidTokenError(_reason_for(exc)) from None
+
+    def _check_claims(self, claims: Mapping[str, Any]) -> datetime:
+        """Checks PyJWT leaves loose; returns the expiry."""
+        now = time.time()
+        # PyJWT coerces time claims with int(), which accepts "123" and
+        # truncates fractions; insist on JSON numbers and compare exactly.
+        exp = _numeric_claim(claims, "exp")
+        iat = _numeric_claim(claims, "iat")
+        if exp <= now - self._leeway:
+            raise InvalidTokenError("token expired")
+        if iat > now + self._leeway:
+            raise InvalidTokenError("token issued in the future")
+        if "nbf" in claims and _numeric_claim(claims, "nbf") > now + self._leeway:
+            raise InvalidTokenError("token not yet valid")
+
+        sub = claims.get("sub")
+        if not isinstance(sub, str) or not sub.strip():
+            raise InvalidTokenError("invalid sub claim")
+
+        if self._authorized_parties:
+            # Clerk's SDK rejects a missing azp too: otherwise a token minted
+            # for another of the issuer's apps would be accepted here.
+            azp = claims.get("azp")
+            if not isinstance(azp, str) or azp not in self._authorized_parties:
+                raise InvalidTokenError("unauthorized party")
+        try:
+            return datetime.fromtimestamp(exp, tz=UTC)
+        except (OverflowError, ValueError, OSError):
+            raise InvalidTokenError("invalid exp claim") from None
+
+
+async def authenticate(
+    authorization_header: str | None, verifier: TokenVerifier
+) -> AuthenticatedUser | None:
+    """None for an anonymous request; raises `InvalidTokenError` for a bad token."""
+    token = bearer_token(authorization_header)
+    if token is None:
+        return None
+    return await verifier.verify(token)
+
+
+def _unverified_header(token: str) -> dict[str, Any]:
+    try:
+        return jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise InvalidTokenError("malformed token") from None
+
+
+def _unverified_claims(token: str) -> dict[str, Any]:
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        raise InvalidTokenError("malformed token") from None
+    return claims
+
+
+def _numeric_claim(claims: Mapping[str, Any], name: str) -> float:
+    value = claims.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidTokenError(f"invalid {name} claim")
+    return float(value)
+
+
+def _reason_for(error: jwt.PyJWTError) -> str:
+    for error_type, reason in _PYJWT_REASONS:
+        if isinstance(error, error_type):
+            return reason
+    return "invalid token"

@@ -1,0 +1,57 @@
+"""Competitor discovery: providers (Exa, offline catalog), URLs, ranking, summary."""
+
+from discovery.catalog import (
+    CatalogEntry,
+    CatalogProvider,
+    load_bundled_catalog,
+    parse_catalog_lines,
+)
+from discovery.errors import (
+    CatalogFormatError,
+    InvalidURLError,
+    ProviderError,
+    ProviderMisconfiguredError,
+    ProviderRateLimitedError,
+    ProviderUnavailableError,
+)
+from discovery.exa import ExaProvider
+from discovery.models import (
+    Citation,
+    Competitor,
+    CompetitorProvider,
+    DiscoveryRequest,
+    DiscoveryResult,
+    SocialMediaAccounts,
+    targeting_text,
+)
+from discovery.social import clean_social_accounts
+from discovery.summary import HIGH_THREAT_THRESHOLD, ResearchSummary, summarise_research
+from discovery.urls import NormalisedURL, is_same_site, normalise_url
+
+__all__ = [
+    "HIGH_THREAT_THRESHOLD",
+    "CatalogEntry",
+    "CatalogFormatError",
+    "CatalogProvider",
+    "Citation",
+    "Competitor",
+    "CompetitorProvider",
+    "DiscoveryRequest",
+    "DiscoveryResult",
+    "ExaProvider",
+    "InvalidURLError",
+    "NormalisedURL",
+    "ProviderError",
+    "ProviderMisconfiguredError",
+    "ProviderRateLimitedError",
+    "ProviderUnavailableError",
+    "ResearchSummary",
+    "SocialMediaAccounts",
+    "clean_social_accounts",
+    "is_same_site",
+    "load_bundled_catalog",
+    "normalise_url",
+    "parse_catalog_lines",
+    "summarise_research",
+    "targeting_text",
+]

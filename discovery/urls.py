@@ -1,0 +1,169 @@
+"""URL normalisation and same-site checks.
+
+The registrable domain ("shop.example.co.uk" -> "example.co.uk") comes from the
+Public Suffix List snapshot that ships inside tldextract. ``suffix_list_urls=()``
+and ``cache_dir=None`` stop it from ever downloading a fresh list or touching
+the disk, so the service behaves the same with no network.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import threading
+from dataclasses import dataclass
+from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+import idna
+import tldextract
+
+from discovery.errors import InvalidURLError
+
+MAX_URL_LENGTH = 2048
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# "mailto:x", "javascript:x" carry a scheme without "//"; "example.com:8080" does
+# not (a port is digits), so only the former is read as a scheme.
+_BARE_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):(?!\d)")
+_HAS_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+_FORBIDDEN_CHARS = re.compile(r"[\s\x00-\x1f\x7f\\]")
+
+_extractor: tldextract.TLDExtract | None = None
+_extractor_lock = threading.Lock()
+
+
+def build_extractor() -> tldextract.TLDExtract:
+    """A TLDExtract that only ever uses the bundled snapshot."""
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+def _get_extractor() -> tldextract.TLDExtract:
+    global _extractor
+    if _extractor is None:
+        with _extractor_lock:
+            if _extractor is None:
+                _extractor = build_extractor()
+    return _extractor
+
+
+@dataclass(frozen=True, slots=True)
+class NormalisedURL:
+    url: str
+    host: str
+    registrable_domain: str
+
+    @property
+    def domain_label(self) -> str:
+        """The registrable domain without its public suffix ("example")."""
+        return self.registrable_domain.split(".", 1)[0]
+
+
+def registrable_domain_of(host: str) -> str | None:
+    """The registrable domain of an ASCII host, or None if it has none."""
+    parts = _get_extractor()(host)
+    if not parts.domain or not parts.suffix:
+        return None
+    return f"{parts.domain}.{parts.suffix}"
+
+
+def _ascii_host(hostname: str) -> str:
+    host = hostname.rstrip(".").lower()
+    if not host:
+        raise InvalidURLError("The URL has no host name.")
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except idna.IDNAError as exc:
+        raise InvalidURLError("The URL's host name is not a valid domain name.") from exc
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _with_scheme(raw: str) -> str:
+    if _HAS_SCHEME.match(raw):
+        return raw
+    bare = _BARE_SCHEME.match(raw)
+    if bare and bare.group(1).lower() not in _DEFAULT_PORTS:
+        raise InvalidURLError("Only http and https URLs are supported.")
+    if raw.startswith("//"):
+        return "https:" + raw
+    return "https://" + raw
+
+
+def normalise_url(raw: str) -> NormalisedURL:
+    """Normalise a user-supplied site URL or raise InvalidURLError.
+
+    A missing scheme means https. The result has a lowercase scheme and IDNA
+    host, no default port, no fragment, and "/" for an empty path.
+    """
+    text = raw.strip()
+    if not text:
+        raise InvalidURLError("The URL is empty.")
+    if len(text) > MAX_URL_LENGTH:
+        raise InvalidURLError(f"The URL is longer than {MAX_URL_LENGTH} characters.")
+    if _FORBIDDEN_CHARS.search(text):
+        raise InvalidURLError("The URL contains spaces or control characters.")
+
+    with_scheme = _with_scheme(text)
+    try:
+        parts: SplitResult = urlsplit(with_scheme)
+    except ValueError as exc:
+        raise InvalidURLError("The URL could not be parsed.") from exc
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise InvalidURLError("The URL's port is not a valid port number.") from exc
+
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise InvalidURLError("Only http and https URLs are supported.")
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise InvalidURLError("The URL must not contain a user name or password.")
+    if not parts.hostname:
+        raise InvalidURLError("The URL has no host name.")
+    if parts.netloc.startswith("[") or _is_ip_literal(parts.hostname):
+        raise InvalidURLError("Use the site's domain name, not an IP address.")
+
+    host = _ascii_host(parts.hostname)
+    if _is_ip_literal(host):
+        raise InvalidURLError("Use the site's domain name, not an IP address.")
+    registrable = registrable_domain_of(host)
+    if registrable is None:
+        raise InvalidURLError("The URL's host is not a public domain name.")
+
+    netloc = host if port is None or port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
+    url = urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+    if len(url) > MAX_URL_LENGTH:
+        raise InvalidURLError(f"The URL is longer than {MAX_URL_LENGTH} characters.")
+    return NormalisedURL(url=url, host=host, registrable_domain=registrable)
+
+
+def _host_of(url_or_host: str) -> str | None:
+    text = url_or_host.strip()
+    if not text:
+        return None
+    if "/" in text or ":" in text:
+        try:
+            hostname = urlsplit(text if _HAS_SCHEME.match(text) else "//" + text).hostname
+        except ValueError:
+            return None
+        if not hostname:
+            return None
+        text = hostname
+    try:
+        return _ascii_host(text)
+    except InvalidURLError:
+        return None
+
+
+def is_same_site(url_or_host: str, registrable_domain: str) -> bool:
+    """True when the URL/host is the registrable domain or one of its subdomains."""
+    host = _host_of(url_or_host)
+    target = registrable_domain.strip().rstrip(".").lower()
+    if host is None or not target:
+        return False
+    return host == target or host.endswith("." + target)

@@ -1,0 +1,252 @@
+"""JWKSCache: rotation, removal, single-flight, cooldown and issuer outages."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+import pytest
+
+from auth import (
+    InvalidTokenError,
+    JWKSCache,
+    JWKSFetchError,
+    JWKSUnavailableError,
+    TokenVerifier,
+    http_jwks_fetcher,
+)
+from tests.support.clock import FakeClock
+from tests.support.jwks_server import DEFAULT_ISSUER, JWKSServer, SigningKey, mint
+
+
+async def test_first_use_fetches_once_and_then_serves_from_cache(
+    verifier: TokenVerifier, jwks_server: JWKSServer, key_1: SigningKey
+) -> None:
+    for _ in range(5):
+        await verifier.verify(mint(key_1))
+    assert jwks_server.fetch_count == 1
+
+
+async def test_rotated_in_key_is_accepted_after_exactly_one_refetch(
+    verifier: TokenVerifier, jwks_server: JWKSServer, key_1: SigningKey, key_2: SigningKey
+) -> None:
+    # Given a warm cache holding key-1
+    await verifier.verify(mint(key_1))
+    # When the issuer starts signing with key-2
+    jwks_server.keys = [key_1, key_2]
+    user = await verifier.verify(mint(key_2))
+    # Then the new key was picked up with one refetch
+    assert user.id == "user-a"
+    assert jwks_server.fetch_count == 2
+
+
+async def test_removed_key_stops_verifying_after_explicit_refresh(
+    verifier: TokenVerifier,
+    key_cache: JWKSCache,
+    jwks_server: JWKSServer,
+    key_1: SigningKey,
+    key_2: SigningKey,
+) -> None:
+    # Given both keys trusted
+    jwks_server.keys = [key_1, key_2]
+    await verifier.verify(mint(key_2))
+    # When the issuer withdraws key-2 and we refresh
+    jwks_server.keys = [key_1]
+    await key_cache.refresh()
+    # Then key-2 tokens are refused while key-1 tokens still pass
+    with pytest.raises(InvalidTokenError, match="unknown signing key"):
+        await verifier.verify(mint(key_2))
+    assert (await verifier.verify(mint(key_1))).id == "user-a"
+
+
+async def test_removed_key_stops_verifying_after_periodic_refresh(
+    verifier: TokenVerifier,
+    jwks_server: JWKSServer,
+    clock: FakeClock,
+    key_1: SigningKey,
+    key_2: SigningKey,
+) -> None:
+    jwks_server.keys = [key_1, key_2]
+    await verifier.verify(mint(key_2))
+    jwks_server.keys = [key_1]
+    # When the refresh interval passes
+    clock.advance(301)
+    # Then the next lookup refetches and key-2 is gone
+    with pytest.raises(InvalidTokenError, match="unknown signing key"):
+        await verifier.verify(mint(key_2))
+    assert jwks_server.fetch_count >= 2
+
+
+async def test_concurrent_unknown_kids_share_one_refetch(
+    verifier: TokenVerifier, jwks_server: JWKSServer, key_1: SigningKey
+) -> None:
+    # Given a warm cache
+    await verifier.verify(mint(key_1))
+    # When 50 requests arrive at once, each with a kid nobody published
+    strangers = [mint(key_1, headers={"kid": f"stranger-{i}"}) for i in range(50)]
+    results = await asyncio.gather(
+        *(verifier.verify(token) for token in strangers), return_exceptions=True
+    )
+    # Then all are refused and the issuer saw at most one extra fetch
+    assert all(isinstance(result, InvalidTokenError) for result in results)
+    assert jwks_server.fetch_count == 2
+
+
+async def test_concurrent_tokens_for_a_new_key_share_one_refetch(
+    verifier: TokenVerifier, jwks_server: JWKSServer, key_1: SigningKey, key_2: SigningKey
+) -> None:
+    await verifier.verify(mint(key_1))
+    jwks_server.keys = [key_1, key_2]
+    users = await asyncio.gather(*(verifier.verify(mint(key_2, sub=f"u{i}")) for i in range(50)))
+    assert {user.id for user in users} == {f"u{i}" for i in range(50)}
+    assert jwks_server.fetch_count == 2
+
+
+async def test_unknown_kid_refetch_is_limited_by_cooldown(
+    verifier: TokenVerifier,
+    jwks_server: JWKSServer,
+    clock: FakeClock,
+    key_1: SigningKey,
+    key_2: SigningKey,
+) -> None:
+    # Given a warm cache and one unknown-kid refetch just spent
+    await verifier.verify(mint(key_1))
+    with pytest.raises(InvalidTokenError):
+        await verifier.verify(mint(key_1, headers={"kid": "stranger-a"}))
+    assert jwks_server.fetch_count == 2
+    # When key-2 is published and used within the cooldown
+    jwks_server.keys = [key_1, key_2]
+    clock.advance(29)
+    with pytest.raises(InvalidTokenError, match="unknown signing key"):
+        await verifier.verify(mint(key_2))
+    # Then no fetch happened
+    assert jwks_server.fetch_count == 2
+    # And once the cooldown has passed, key-2 is fetched and accepted
+    clock.advance(2)
+    assert (await verifier.verify(mint(key_2))).id == "user-a"
+    assert jwks_server.fetch_count == 3
+
+
+async def test_cached_key_keeps_verifying_while_issuer_is_down(
+    verifier: TokenVerifier,
+    key_cache: JWKSCache,
+    jwks_server: JWKSServer,
+    clock: FakeClock,
+    key_1: SigningKey,
+) -> None:
+    # Given a warm cache
+    await verifier.verify(mint(key_1))
+    # When the issuer goes down
+    jwks_server.stop()
+    # Then cached keys still verify
+    assert (await verifier.verify(mint(key_1))).id == "user-a"
+    # And when the periodic refresh is due and fails, the last good set keeps serving
+    clock.advance(301)
+    assert (await verifier.verify(mint(key_1))).id == "user-a"
+    assert key_cache.fetch_count == 2
+    assert key_cache.last_error is not None
+    assert key_cache.has_keys
+    # And the failed refresh is not retried on every request
+    clock.advance(5)
+    await verifier.verify(mint(key_1))
+    assert key_cache.fetch_count == 2
+    # And when the issuer is back, the next retry succeeds
+    jwks_server.start()
+    clock.advance(30)
+    await verifier.verify(mint(key_1))
+    assert key_cache.fetch_count == 3
+    assert key_cache.last_error is None
+
+
+async def test_explicit_refresh_reports_failure_and_keeps_the_set(
+    key_cache: JWKSCache, jwks_server: JWKSServer, key_1: SigningKey
+) -> None:
+    await key_cache.refresh()
+    jwks_server.stop()
+    with pytest.raises(JWKSFetchError):
+        await key_cache.refresh()
+    assert (await key_cache.get_signing_key("key-1")).key_id == "key-1"
+
+
+async def test_issuer_down_before_first_fetch_is_unavailable_not_invalid(
+    verifier: TokenVerifier, key_cache: JWKSCache, jwks_server: JWKSServer, key_1: SigningKey
+) -> None:
+    # Given the issuer is down before we ever fetched its keys
+    jwks_server.stop()
+    # Then verification reports the keys unavailable (a 503, not a 401)
+    with pytest.raises(JWKSUnavailableError):
+        await verifier.verify(mint(key_1))
+    assert not key_cache.has_keys
+    # And once the issuer is back the next request succeeds
+    jwks_server.start()
+    assert (await verifier.verify(mint(key_1))).id == "user-a"
+
+
+async def test_only_rsa_signing_keys_are_used(key_1: SigningKey, key_2: SigningKey) -> None:
+    # Given a set that also publishes an encryption key and a non-RSA key
+    encryption_key = {**key_2.public_jwk(), "use": "enc"}
+    ec_key = {"kty": "EC", "crv": "P-256", "kid": "ec", "x": "AA", "y": "AA"}
+    broken_key = {"kty": "RSA", "kid": "broken", "n": "", "e": ""}
+
+    async def fetch() -> Mapping[str, Any]:
+        return {"keys": [encryption_key, ec_key, broken_key, key_1.public_jwk()]}
+
+    cache = JWKSCache(fetch)
+    # Then only the RSA signing key is usable, so a kid-less token may use it
+    assert (await cache.get_signing_key(None)).key_id == "key-1"
+    with pytest.raises(InvalidTokenError):
+        await cache.get_signing_key("key-2")
+
+
+async def test_set_without_usable_keys_counts_as_a_failed_fetch() -> None:
+    async def fetch() -> Mapping[str, Any]:
+        return {"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}
+
+    cache = JWKSCache(fetch)
+    with pytest.raises(JWKSUnavailableError):
+        await cache.get_signing_key("any")
+    assert cache.last_error == "JWKS document has no usable RSA signing keys"
+
+
+async def test_http_fetcher_rejects_non_200(
+    jwks_server: JWKSServer, http_client: httpx.AsyncClient
+) -> None:
+    fetch = http_jwks_fetcher(jwks_server.url + ".missing", http_client)
+    with pytest.raises(JWKSFetchError, match="HTTP 404"):
+        await fetch()
+
+
+async def test_http_fetcher_rejects_non_json() -> None:
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, text="<html>"))
+    async with httpx.AsyncClient(transport=transport) as client:
+        fetch = http_jwks_fetcher("https://issuer.test/.well-known/jwks.json", client)
+        with pytest.raises(JWKSFetchError, match="did not answer JSON"):
+            await fetch()
+
+
+async def test_http_fetcher_reports_connection_failure(
+    jwks_server: JWKSServer, http_client: httpx.AsyncClient
+) -> None:
+    jwks_server.stop()
+    with pytest.raises(JWKSFetchError, match="ConnectError"):
+        await http_jwks_fetcher(jwks_server.url, http_client)()
+
+
+async def test_verifier_does_not_fetch_for_a_foreign_issuer_even_when_cold(
+    key_cache: JWKSCache, key_1: SigningKey
+) -> None:
+    verifier = TokenVerifier(key_cache, issuer=DEFAULT_ISSUER)
+    with pytest.raises(InvalidTokenError, match="issuer mismatch"):
+        await verifier.verify(mint(key_1, iss="https://other.test"))
+    assert key_cache.fetch_count == 0
+
+
+async def test_unknown_kid_on_a_cold_cache_costs_a_single_fetch(
+    verifier: TokenVerifier, jwks_server: JWKSServer, key_1: SigningKey
+) -> None:
+    tokens = [mint(key_1, headers={"kid": f"stranger-{i}"}) for i in range(20)]
+    results = await asyncio.gather(*(verifier.verify(t) for t in tokens), return_exceptions=True)
+    assert all(isinstance(result, InvalidTokenError) for result in results)
+    assert jwks_server.fetch_count == 1

@@ -1,0 +1,102 @@
+"""Shared fixtures: real databases (SQLite and PostgreSQL), a real JWKS server, the app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.factory import create_app
+from app.settings import Settings
+from resolvers.secrets import SecretBox
+from tests.support.databases import (
+    PostgresDatabases,
+    SQLiteDatabases,
+    postgres_server,
+)
+from tests.support.graphql import GraphQLClient
+from tests.support.jwks_server import DEFAULT_ISSUER, JWKSServer, SigningKey, mint
+
+
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[PostgresDatabases]:
+    with postgres_server() as server_url:
+        databases = PostgresDatabases(server_url)
+        try:
+            yield databases
+        finally:
+            databases.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_databases(tmp_path_factory: pytest.TempPathFactory) -> SQLiteDatabases:
+    return SQLiteDatabases(tmp_path_factory.mktemp("sqlite"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh, migrated database for one test; every app-level test runs on both."""
+    if request.param == "sqlite":
+        if request.node.get_closest_marker("postgres_only"):
+            pytest.skip("this test needs PostgreSQL (it starts several processes)")
+        databases: Any = request.getfixturevalue("sqlite_databases")
+    else:
+        databases = request.getfixturevalue("postgres_databases")
+    with databases.fresh() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> SigningKey:
+    return SigningKey.generate("test-key-1")
+
+
+@pytest.fixture
+def jwks_server(signing_key: SigningKey) -> Iterator[JWKSServer]:
+    with JWKSServer([signing_key]) as server:
+        yield server
+
+
+@pytest.fixture
+def settings(database_url: str, jwks_server: JWKSServer, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        jwks_url=jwks_server.url,
+        jwt_issuer=DEFAULT_ISSUER,
+        secret_key=SecretBox.generate_key(),
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+def token_for(signing_key: SigningKey) -> Any:
+    """Mint a valid token for a user id: `token_for("user-a")`."""
+
+    def make(sub: str, **claims: Any) -> str:
+        return mint(signing_key, sub=sub, **claims)
+
+    return make
+
+
+@pytest.fixture
+def graphql(http: httpx.AsyncClient, token_for: Any) -> GraphQLClient:
+    """A GraphQL client signed in as "user-a"; `.as_user("user-b")` for another."""
+    return GraphQLClient(http, token_for, "user-a")
