@@ -86,3 +86,7 @@ def dev_token(sub: str, email: str | None, ttl: int) -> None:
         )
     issuer = DevIssuer.load_or_create(settings.data_dir)
     click.echo(issuer.mint(sub, email=email, ttl=timedelta(seconds=ttl)))
+
+
+if __name__ == "__main__":
+    main()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     DisableIntrospection,
     ParserCache,
@@ -12,12 +13,23 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from schema.extensions.count_deprecated_usage import CountDeprecatedUsage, RecordUsage
 from schema.extensions.mask_unexpected_errors import MaskUnexpectedErrors
 from schema.mutations import Mutation
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
+
+
+class OnboardingSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Strawberry logs every error with a traceback. Ours are expected answers
+        # (UNAUTHENTICATED, validation) except the unexpected ones, which
+        # MaskUnexpectedErrors already logs with their cause.
+        return None
 
 
 def _ignore_usage(coordinate: str, context: object) -> None:
@@ -38,7 +50,7 @@ def create_schema(
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return OnboardingSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,

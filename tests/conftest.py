@@ -10,9 +10,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.factory import create_app
 from app.settings import Settings
 from resolvers.secrets import SecretBox
+from tests.support.app import http_client_for, running_app
 from tests.support.databases import (
     PostgresDatabases,
     SQLiteDatabases,
@@ -40,13 +40,17 @@ def sqlite_databases(tmp_path_factory: pytest.TempPathFactory) -> SQLiteDatabase
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh, migrated database for one test; every app-level test runs on both."""
-    if request.param == "sqlite":
-        if request.node.get_closest_marker("postgres_only"):
-            pytest.skip("this test needs PostgreSQL (it starts several processes)")
-        databases: Any = request.getfixturevalue("sqlite_databases")
-    else:
-        databases = request.getfixturevalue("postgres_databases")
+    databases: SQLiteDatabases | PostgresDatabases = request.getfixturevalue(
+        {"sqlite": "sqlite_databases", "postgresql": "postgres_databases"}[request.param]
+    )
     with databases.fresh() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_database_url(postgres_databases: PostgresDatabases) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database, for tests that need several processes on one."""
+    with postgres_databases.fresh() as url:
         yield url
 
 
@@ -74,15 +78,13 @@ def settings(database_url: str, jwks_server: JWKSServer, tmp_path: Path) -> Sett
 
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
-    async with application.router.lifespan_context(application):
+    async with running_app(settings) as application:
         yield application
 
 
 @pytest.fixture
 async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with http_client_for(app) as client:
         yield client
 
 

@@ -1,0 +1,54 @@
+"""An unexpected failure reaches the client masked; deliberate errors keep their codes."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from sqlalchemy import text
+
+from db.engine import create_engine
+from tests.support.graphql import GraphQLClient
+
+PROGRESS = "{ onboardingProgress { currentStep } }"
+
+
+async def _break_the_database(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP TABLE onboarding_steps"))
+    finally:
+        await engine.dispose()
+
+
+async def test_an_unexpected_error_is_masked_and_logged(
+    graphql: GraphQLClient, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given a database that fails every query (its table is gone)
+    await _break_the_database(database_url)
+    # when the viewer reads their progress
+    with caplog.at_level(logging.ERROR):
+        response = await graphql.post(PROGRESS)
+    # then the client gets a masked error: no SQL, no traceback, no file path
+    body = response.json()
+    assert response.status_code == 200
+    assert body["data"] is None
+    assert body["errors"] == [
+        {
+            "message": "Internal server error.",
+            "locations": [{"line": 1, "column": 3}],
+            "path": ["onboardingProgress"],
+            "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+        }
+    ]
+    for leak in ("onboarding_steps", "Traceback", ".py", "SELECT"):
+        assert leak not in response.text
+    # and the cause is logged on the server
+    assert "onboarding_steps" in caplog.text
+
+
+async def test_deliberate_errors_keep_their_codes(graphql: GraphQLClient) -> None:
+    anonymous = await graphql.as_user(None).post(PROGRESS)
+    assert anonymous.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert anonymous.json()["errors"][0]["message"].startswith("Authentication required")
