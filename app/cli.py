@@ -1,7 +1,8 @@
-"""`onboarding-api`: serve, migrate, export the schema, mint development tokens."""
+"""`onboarding-api`: serve, migrate, export the schema, mint tokens, import the catalog."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -11,7 +12,10 @@ import uvicorn
 
 from app.settings import get_settings
 from auth import DevIssuer
+from db.engine import create_engine
 from db.migrate import upgrade
+from discovery import CatalogEntry, CatalogFormatError, parse_catalog_lines
+from resolvers.catalog import import_catalog
 from schema import schema_sdl
 
 
@@ -90,3 +94,40 @@ def dev_token(sub: str, email: str | None, ttl: int) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@main.group()
+def catalog() -> None:
+    """The offline competitor catalog the `catalog` provider ranks."""
+
+
+async def _import_entries(database_url: str, entries: list[CatalogEntry]) -> None:
+    engine = create_engine(database_url)
+    try:
+        await import_catalog(engine, entries)
+    finally:
+        await engine.dispose()
+
+
+@catalog.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def catalog_import(file: Path) -> None:
+    """Add or replace catalog entries from FILE (JSON Lines).
+
+    Each line: {"url", "name", "description", "industry", "social": {"facebook",
+    "twitter", "instagram", "linkedin", "youtube", "tiktok"}}. An entry for a
+    domain already in the catalog replaces it. Nothing is imported if any line
+    is invalid.
+    """
+    try:
+        with file.open(encoding="utf-8") as handle:
+            entries = parse_catalog_lines(handle)
+    except CatalogFormatError as error:
+        raise click.ClickException(f"{file}: {error}; nothing was imported") from None
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{file}: not UTF-8 text; nothing was imported") from None
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url)
+    asyncio.run(_import_entries(settings.resolved_database_url, entries))
+    click.echo(f"imported {len(entries)} catalog entries from {file}", err=True)

@@ -15,6 +15,7 @@ from app.health import router as health_router
 from app.metrics import Metrics
 from app.runtime import Runtime, build_runtime
 from app.settings import Settings, get_settings
+from resolvers.catalog import ensure_bundled_catalog
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await runtime.jwks.refresh()
         except Exception as error:  # the cache retries on demand; start anyway
             logger.warning("could not prefetch the issuer's JWKS: %s", error)
+        try:
+            await ensure_bundled_catalog(runtime.services.engine)
+        except Exception as error:  # /readyz reports a database that is down; start anyway
+            logger.warning("could not load the bundled competitor catalog: %s", error)
         try:
             yield
         finally:

@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.metrics import Metrics
 from app.secret_keys import secret_box_for
 from app.settings import Settings
 from auth import DevIssuer, JWKSCache, TokenVerifier, http_jwks_fetcher
 from db.engine import create_engine
-from resolvers.services import Services
+from discovery import CompetitorProvider, ExaProvider
+from resolvers.catalog import catalog_provider
+from resolvers.services import DiscoveryPolicy, Services
 
 
 @dataclass
@@ -57,9 +60,15 @@ def build_runtime(settings: Settings, metrics: Metrics) -> Runtime:
         authorized_parties=settings.authorized_parties,
         leeway_seconds=settings.jwt_leeway_seconds,
     )
+    engine = create_engine(settings.resolved_database_url)
     services = Services(
-        engine=create_engine(settings.resolved_database_url),
+        engine=engine,
         secret_box=secret_box_for(settings),
+        discovery=DiscoveryPolicy(
+            provider=_competitor_provider(settings, engine, http_client),
+            timeout_seconds=settings.provider_timeout_seconds,
+            per_minute=settings.discoveries_per_minute,
+        ),
     )
     return Runtime(
         settings=settings,
@@ -69,4 +78,20 @@ def build_runtime(settings: Settings, metrics: Metrics) -> Runtime:
         metrics=metrics,
         dev_issuer=dev_issuer,
         http_client=http_client,
+    )
+
+
+def _competitor_provider(
+    settings: Settings, engine: AsyncEngine, http_client: httpx.AsyncClient
+) -> CompetitorProvider:
+    if settings.resolved_competitor_provider == "catalog":
+        return catalog_provider(engine)
+    # Without a key the provider answers PROVIDER_MISCONFIGURED per request,
+    # which says what is wrong where a failed start would not.
+    key = settings.exa_api_key.get_secret_value() if settings.exa_api_key else ""
+    return ExaProvider(
+        key,
+        client=http_client,
+        base_url=settings.exa_base_url,
+        timeout=settings.provider_timeout_seconds,
     )

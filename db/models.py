@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base
@@ -52,3 +52,42 @@ class StepRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
     progress: Mapped[ProgressRow] = relationship(back_populates="steps")
+
+
+class CompetitorDiscoveryRow(Base):
+    """One stored competitor discovery, owned by the user who asked for it.
+
+    `result` holds the competitors, the site's social accounts and citations,
+    the research summary and the shortfall as one JSON document: they are
+    always read and written together and never queried into.
+    """
+
+    __tablename__ = "competitor_discoveries"
+    # Serves the history (newest first), the cache lookup and the rate limit,
+    # which all read one user's recent rows; it also covers lookups by user_id.
+    __table_args__ = (
+        Index("ix_competitor_discoveries_user_id_created_at", "user_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    url: Mapped[str] = mapped_column(String(2048), nullable=False)
+    domain: Mapped[str] = mapped_column(String(255), nullable=False)
+    industry_context: Mapped[str | None] = mapped_column(String(200))
+    requested_results: Mapped[int] = mapped_column(Integer, nullable=False)
+    provider: Mapped[str] = mapped_column(String(32), nullable=False)
+    result: Mapped[Any] = mapped_column(JSON, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class CatalogEntryRow(Base):
+    """One company of the offline competitor catalog, unique by registrable domain."""
+
+    __tablename__ = "catalog_entries"
+
+    domain: Mapped[str] = mapped_column(String(255), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    industry: Mapped[str] = mapped_column(Text, nullable=False)
+    social: Mapped[Any] = mapped_column(JSON, nullable=False)

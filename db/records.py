@@ -38,3 +38,30 @@ class ProgressRecord:
 
     def step(self, number: int) -> StepRecord:
         return self.steps[number - 1]
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryRecord:
+    """A stored competitor discovery; `result` is the provider's answer as plain JSON."""
+
+    id: str
+    user_id: str
+    url: str
+    domain: str
+    industry_context: str | None
+    requested_results: int
+    provider: str
+    result: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogRecord:
+    """One company of the offline catalog; `social` maps network name to URL or None."""
+
+    domain: str
+    url: str
+    name: str
+    description: str
+    industry: str
+    social: dict[str, str | None]

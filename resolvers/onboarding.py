@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.discovery_repository import delete_discoveries
 from db.engine import read_transaction, write_transaction
 from db.progress_repository import (
     StaleProgressError,
@@ -24,6 +25,7 @@ from db.progress_repository import (
 )
 from db.records import ProgressRecord
 from resolvers import rules
+from resolvers.discovery import research_step_input
 from resolvers.errors import ConflictError, Problem, RuleViolationError
 from resolvers.services import Services
 from resolvers.step_data import check_step_data
@@ -32,6 +34,7 @@ from resolvers.steps import STEP_NUMBERS, step_definition
 MAX_ATTEMPTS = 12
 
 Decision = tuple[ProgressRecord, tuple[Problem, ...]]
+AlsoInTransaction = Callable[[AsyncConnection], Awaitable[object]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,8 @@ async def _change(
     services: Services,
     user_id: str,
     decide: Callable[[ProgressRecord, datetime], Decision],
+    *,
+    also: AlsoInTransaction | None = None,
 ) -> Outcome:
     for attempt in range(MAX_ATTEMPTS):
         try:
@@ -81,6 +86,8 @@ async def _change(
                     after, problems = decide(before, now)
                 except RuleViolationError as violation:
                     return Outcome(before, violation.problems)
+                if also is not None:
+                    await also(connection)
                 if after == before:
                     return Outcome(before, problems)
                 await save_progress(connection, before, after)
@@ -91,11 +98,25 @@ async def _change(
     return Outcome(await load_progress(services, user_id), ConflictError().problems)
 
 
-async def complete_step(services: Services, user_id: str, number: int, data: object) -> Outcome:
+async def complete_step(
+    services: Services,
+    user_id: str,
+    number: int,
+    data: object,
+    discovery_id: str | None = None,
+) -> Outcome:
+    """Complete step `number` with `data`, or (step 3) with one of the user's discoveries."""
+    discovery_problem: Problem | None = None
+    if discovery_id is not None:
+        data, discovery_problem = await research_step_input(
+            services, user_id, number, data, discovery_id
+        )
     checked, problems = check_step_data(number, data) if step_definition(number) else (None, [])
 
     def decide(progress: ProgressRecord, now: datetime) -> Decision:
         rules.check_step_can_be_completed(progress, number)
+        if discovery_problem is not None:
+            raise RuleViolationError([discovery_problem])
         if problems:
             messages = tuple(problem.message for problem in problems)
             return rules.record_failed_attempt(progress, number, messages, now), tuple(problems)
@@ -121,5 +142,15 @@ async def complete_onboarding(services: Services, user_id: str) -> Outcome:
     )
 
 
-async def reset_onboarding(services: Services, user_id: str) -> Outcome:
-    return await _change(services, user_id, lambda progress, now: (rules.reset(progress, now), ()))
+async def reset_onboarding(services: Services, user_id: str, *, hard: bool = False) -> Outcome:
+    """Start over; `hard` also deletes the user's discoveries, in the same transaction."""
+
+    async def delete_user_discoveries(connection: AsyncConnection) -> object:
+        return await delete_discoveries(connection, user_id)
+
+    return await _change(
+        services,
+        user_id,
+        lambda progress, now: (rules.reset(progress, now), ()),
+        also=delete_user_discoveries if hard else None,
+    )

@@ -139,7 +139,8 @@ def check_step_data(number: int, data: object) -> tuple[CheckedStepData, list[Pr
     checker = _Checker()
     if data is None:
         if number in _DATA_REQUIRED:
-            checker.fail((), f"Step {number} needs data.")
+            needs = "data or a discoveryId" if number == 3 else "data"
+            checker.fail((), f"Step {number} needs {needs}.")
         return CheckedStepData(public=None), checker.problems
     if not isinstance(data, Mapping):
         checker.fail((), "data must be a JSON object.")

@@ -6,7 +6,16 @@ from typing import Annotated
 
 import strawberry
 
+from resolvers.discovery import discovery_page, find_discovery
 from resolvers.onboarding import load_progress
+from schema.competitor_discovery import CompetitorDiscovery
+from schema.competitor_discovery_connection import (
+    DEFAULT_FIRST,
+    MAX_FIRST,
+    CompetitorDiscoveryConnection,
+    check_after,
+    check_first,
+)
 from schema.context import Info
 from schema.deprecation import session_id_argument
 from schema.onboarding import (
@@ -42,3 +51,34 @@ class Query:
         viewer = info.context.require_viewer()
         progress = progress_from_record(await load_progress(info.context.services, viewer.id))
         return step_by_number(progress.steps, number)
+
+    @strawberry.field(
+        description="One of the viewer's competitor discoveries; null if it is not theirs."
+    )
+    async def competitor_discovery(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The discovery's global id.")],
+    ) -> CompetitorDiscovery | None:
+        viewer = info.context.require_viewer()
+        found = await find_discovery(info.context.services, viewer.id, str(id))
+        return CompetitorDiscovery.from_discovery(found) if found is not None else None
+
+    @strawberry.field(description="The viewer's competitor discoveries, newest first.")
+    async def competitor_discoveries(
+        self,
+        info: Info,
+        first: Annotated[
+            int | None,
+            strawberry.argument(description=f"How many to return, 1 to {MAX_FIRST}."),
+        ] = DEFAULT_FIRST,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="Return the ones after this cursor (`endCursor`)."),
+        ] = None,
+    ) -> CompetitorDiscoveryConnection:
+        viewer = info.context.require_viewer()
+        size = check_first(first)
+        position = check_after(after)
+        page = await discovery_page(info.context.services, viewer.id, first=size, after=position)
+        return CompetitorDiscoveryConnection.from_page(page)

@@ -21,8 +21,15 @@ class CompleteOnboardingStepInput:
         default=None,
         description=(
             "The step's data, validated per step: step 1 `apiKeys.gemini|exa|copilotkit`,"
-            " step 2 `website`, step 3 `competitors` or `researchSummary`."
-            " Re-completing a step replaces its data."
+            " step 2 `website`, step 3 `competitors` or `researchSummary` (or give"
+            " `discoveryId` instead). Re-completing a step replaces its data."
+        ),
+    )
+    discovery_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description=(
+            "Step 3 only: the id of one of the viewer's competitor discoveries, whose"
+            " competitors and research summary become the step's data (with `discoveryId`)."
         ),
     )
 
@@ -34,7 +41,8 @@ async def complete_onboarding_step(
     ],
 ) -> OnboardingStepPayload:
     viewer = info.context.require_viewer()
+    discovery_id = str(input.discovery_id) if input.discovery_id is not None else None
     outcome = await onboarding.complete_step(
-        info.context.services, viewer.id, input.step, input.data
+        info.context.services, viewer.id, input.step, input.data, discovery_id
     )
     return OnboardingStepPayload.from_outcome(outcome, input.step)

@@ -29,5 +29,6 @@ async def reset_onboarding(
     ] = None,
 ) -> OnboardingProgressPayload:
     viewer = info.context.require_viewer()
-    outcome = await onboarding.reset_onboarding(info.context.services, viewer.id)
+    hard = input.hard if input is not None else False
+    outcome = await onboarding.reset_onboarding(info.context.services, viewer.id, hard=hard)
     return OnboardingProgressPayload.from_outcome(outcome)

@@ -1,0 +1,77 @@
+"""The offline competitor catalog's table: bulk upserts and reading it whole."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Table, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.models import CatalogEntryRow
+from db.records import CatalogRecord
+
+_catalog: Table = CatalogEntryRow.__table__  # type: ignore[assignment]
+# Keeps each statement's bind parameters well under SQLite's and asyncpg's limits.
+_BATCH = 500
+_UPDATED = ("url", "name", "description", "industry", "social")
+
+
+def _values(record: CatalogRecord) -> dict[str, Any]:
+    return {
+        "domain": record.domain,
+        "url": record.url,
+        "name": record.name,
+        "description": record.description,
+        "industry": record.industry,
+        "social": record.social,
+    }
+
+
+def _insert(connection: AsyncConnection) -> Any:
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(_catalog)
+
+
+async def upsert_catalog_entries(
+    connection: AsyncConnection, records: Sequence[CatalogRecord], *, replace: bool = True
+) -> None:
+    """Insert the entries; an existing domain is overwritten, or kept when `replace` is False."""
+    for start in range(0, len(records), _BATCH):
+        statement = _insert(connection)
+        if replace:
+            statement = statement.on_conflict_do_update(
+                index_elements=[_catalog.c.domain],
+                set_={name: statement.excluded[name] for name in _UPDATED},
+            )
+        else:
+            statement = statement.on_conflict_do_nothing(index_elements=[_catalog.c.domain])
+        batch = [_values(record) for record in records[start : start + _BATCH]]
+        await connection.execute(statement, batch)
+
+
+async def count_present(connection: AsyncConnection, domains: Sequence[str]) -> int:
+    """How many of `domains` the catalog already holds."""
+    present = 0
+    for start in range(0, len(domains), _BATCH):
+        batch = list(domains[start : start + _BATCH])
+        present += (
+            await connection.execute(select(func.count()).where(_catalog.c.domain.in_(batch)))
+        ).scalar_one()
+    return present
+
+
+async def all_catalog_entries(connection: AsyncConnection) -> list[CatalogRecord]:
+    rows = (await connection.execute(select(_catalog).order_by(_catalog.c.domain))).all()
+    return [
+        CatalogRecord(
+            domain=row.domain,
+            url=row.url,
+            name=row.name,
+            description=row.description,
+            industry=row.industry,
+            social=dict(row.social or {}),
+        )
+        for row in rows
+    ]

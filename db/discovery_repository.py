@@ -1,0 +1,133 @@
+"""Storing and reading users' competitor discoveries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, Table, and_, delete, func, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.models import CompetitorDiscoveryRow
+from db.records import DiscoveryRecord
+
+_discoveries: Table = CompetitorDiscoveryRow.__table__  # type: ignore[assignment]
+
+
+def _record(row: Row[Any]) -> DiscoveryRecord:
+    return DiscoveryRecord(
+        id=row.id,
+        user_id=row.user_id,
+        url=row.url,
+        domain=row.domain,
+        industry_context=row.industry_context,
+        requested_results=row.requested_results,
+        provider=row.provider,
+        result=row.result,
+        created_at=row.created_at,
+    )
+
+
+async def insert_discovery(connection: AsyncConnection, record: DiscoveryRecord) -> None:
+    await connection.execute(
+        insert(_discoveries).values(
+            id=record.id,
+            user_id=record.user_id,
+            url=record.url,
+            domain=record.domain,
+            industry_context=record.industry_context,
+            requested_results=record.requested_results,
+            provider=record.provider,
+            result=record.result,
+            created_at=record.created_at,
+        )
+    )
+
+
+async def get_discovery(
+    connection: AsyncConnection, user_id: str, discovery_id: str
+) -> DiscoveryRecord | None:
+    """The discovery if it exists and belongs to `user_id`; None otherwise."""
+    row = (
+        await connection.execute(
+            select(_discoveries).where(
+                _discoveries.c.id == discovery_id, _discoveries.c.user_id == user_id
+            )
+        )
+    ).first()
+    return _record(row) if row is not None else None
+
+
+async def find_recent_identical(
+    connection: AsyncConnection,
+    *,
+    user_id: str,
+    url: str,
+    industry_context: str | None,
+    requested_results: int,
+    since: datetime,
+) -> DiscoveryRecord | None:
+    """The newest discovery of the same request made at or after `since`, if any."""
+    same_industry = (
+        _discoveries.c.industry_context.is_(None)
+        if industry_context is None
+        else _discoveries.c.industry_context == industry_context
+    )
+    row = (
+        await connection.execute(
+            select(_discoveries)
+            .where(
+                _discoveries.c.user_id == user_id,
+                _discoveries.c.created_at >= since,
+                _discoveries.c.url == url,
+                same_industry,
+                _discoveries.c.requested_results == requested_results,
+            )
+            .order_by(_discoveries.c.created_at.desc(), _discoveries.c.id.desc())
+            .limit(1)
+        )
+    ).first()
+    return _record(row) if row is not None else None
+
+
+async def count_created_since(
+    connection: AsyncConnection, user_id: str, since: datetime
+) -> tuple[int, datetime | None]:
+    """How many discoveries the user made after `since`, and when the oldest of them was."""
+    row = (
+        await connection.execute(
+            select(func.count(), func.min(_discoveries.c.created_at)).where(
+                _discoveries.c.user_id == user_id, _discoveries.c.created_at > since
+            )
+        )
+    ).one()
+    count, oldest = row
+    return int(count), oldest
+
+
+async def list_discoveries(
+    connection: AsyncConnection,
+    user_id: str,
+    *,
+    limit: int,
+    before: tuple[datetime, str] | None = None,
+) -> Sequence[DiscoveryRecord]:
+    """The user's discoveries, newest first, strictly after the `before` position if given."""
+    query = select(_discoveries).where(_discoveries.c.user_id == user_id)
+    if before is not None:
+        created_at, discovery_id = before
+        query = query.where(
+            or_(
+                _discoveries.c.created_at < created_at,
+                and_(_discoveries.c.created_at == created_at, _discoveries.c.id < discovery_id),
+            )
+        )
+    query = query.order_by(_discoveries.c.created_at.desc(), _discoveries.c.id.desc()).limit(limit)
+    return [_record(row) for row in (await connection.execute(query)).all()]
+
+
+async def delete_discoveries(connection: AsyncConnection, user_id: str) -> int:
+    """Delete every discovery of the user; how many there were."""
+    result = await connection.execute(delete(_discoveries).where(_discoveries.c.user_id == user_id))
+    return int(result.rowcount)

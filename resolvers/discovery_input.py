@@ -1,0 +1,93 @@
+"""Checks on `discoverCompetitors` input: every bad field reported, each at its path."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from discovery import DiscoveryRequest, InvalidURLError, NormalisedURL, normalise_url
+from discovery.models import MAX_RESULTS, MIN_RESULTS
+from resolvers.errors import ErrorCode, Problem
+
+MAX_INDUSTRY_CONTEXT = 200
+MAX_ANALYSIS_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryForm:
+    """The mutation's input as the client sent it (the ignored `sessionId` aside)."""
+
+    user_url: str
+    industry_context: str | None
+    num_results: int
+    website_analysis_data: object
+    refresh: bool = False
+
+
+def _problem(field: str, message: str) -> Problem:
+    return Problem(ErrorCode.VALIDATION_FAILED, message, ("input", field))
+
+
+def _analysis_size(data: object) -> int | None:
+    try:
+        return len(json.dumps(data, ensure_ascii=False).encode())
+    except (RecursionError, ValueError, TypeError):
+        return None
+
+
+def check_discovery_form(form: DiscoveryForm) -> tuple[DiscoveryRequest | None, list[Problem]]:
+    """The provider request the form describes, or every problem with it."""
+    problems: list[Problem] = []
+    site: NormalisedURL | None = None
+    try:
+        site = normalise_url(form.user_url)
+    except InvalidURLError as error:
+        problems.append(_problem("userUrl", f"userUrl: {error}"))
+
+    if not MIN_RESULTS <= form.num_results <= MAX_RESULTS:
+        problems.append(
+            _problem("numResults", f"numResults must be between {MIN_RESULTS} and {MAX_RESULTS}.")
+        )
+
+    industry = (form.industry_context or "").strip() or None
+    if industry is not None and len(industry) > MAX_INDUSTRY_CONTEXT:
+        problems.append(
+            _problem(
+                "industryContext",
+                f"industryContext must be at most {MAX_INDUSTRY_CONTEXT} characters.",
+            )
+        )
+
+    analysis: Mapping[str, Any] | None = None
+    data = form.website_analysis_data
+    if data is not None:
+        size = _analysis_size(data)
+        if not isinstance(data, Mapping):
+            problems.append(
+                _problem("websiteAnalysisData", "websiteAnalysisData must be an object.")
+            )
+        elif size is None:
+            problems.append(
+                _problem("websiteAnalysisData", "websiteAnalysisData is nested too deeply.")
+            )
+        elif size > MAX_ANALYSIS_BYTES:
+            problems.append(
+                _problem(
+                    "websiteAnalysisData",
+                    f"websiteAnalysisData is larger than {MAX_ANALYSIS_BYTES // 1024} KiB.",
+                )
+            )
+        else:
+            analysis = data
+
+    if problems or site is None:
+        return None, problems
+    request = DiscoveryRequest(
+        site=site,
+        industry_context=industry,
+        num_results=form.num_results,
+        website_analysis=analysis,
+    )
+    return request, []

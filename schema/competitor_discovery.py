@@ -1,0 +1,147 @@
+"""`CompetitorDiscovery` and the types it is made of, as clients see them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+import discovery
+from resolvers.discovery_codec import Discovery
+
+
+@strawberry.type(description="A company that competes with the researched site.")
+class Competitor:
+    url: str = strawberry.field(description="The competitor's page the provider found.")
+    domain: str = strawberry.field(description="Its registrable domain, e.g. `etsy.com`.")
+    title: str | None = strawberry.field(description="Page or company title, if known.")
+    summary: str | None = strawberry.field(description="What the company offers, if known.")
+    highlights: list[str] = strawberry.field(
+        description="Short passages that show why it competes; may be empty."
+    )
+    published_date: str | None = strawberry.field(
+        description="When the page was published, as the provider reported it (ISO-8601)."
+    )
+    author: str | None = strawberry.field(description="The page's author, if known.")
+    favicon: str | None = strawberry.field(description="URL of the site's icon, if known.")
+    image: str | None = strawberry.field(description="URL of the page's preview image, if known.")
+    relevance_score: float | None = strawberry.field(
+        description="How closely it matches the site, 0 to 1; null if the provider gave none."
+    )
+
+    @classmethod
+    def from_model(cls, competitor: discovery.Competitor) -> Competitor:
+        return cls(
+            url=competitor.url,
+            domain=competitor.domain,
+            title=competitor.title,
+            summary=competitor.summary,
+            highlights=list(competitor.highlights),
+            published_date=competitor.published_date,
+            author=competitor.author,
+            favicon=competitor.favicon,
+            image=competitor.image,
+            relevance_score=competitor.relevance_score,
+        )
+
+
+@strawberry.type(
+    description="The researched site's own social profiles: each an https URL, or null if none."
+)
+class SocialMediaAccounts:
+    facebook: str | None = strawberry.field(description="Facebook page URL, or null.")
+    twitter: str | None = strawberry.field(description="X (Twitter) profile URL, or null.")
+    instagram: str | None = strawberry.field(description="Instagram profile URL, or null.")
+    linkedin: str | None = strawberry.field(description="LinkedIn page URL, or null.")
+    youtube: str | None = strawberry.field(description="YouTube channel URL, or null.")
+    tiktok: str | None = strawberry.field(description="TikTok profile URL, or null.")
+
+    @classmethod
+    def from_model(cls, accounts: discovery.SocialMediaAccounts) -> SocialMediaAccounts:
+        return cls(**accounts.as_dict())
+
+
+@strawberry.type(description="A source a social profile was found at.")
+class SocialMediaCitation:
+    url: str = strawberry.field(description="The profile URL that was cited.")
+    title: str | None = strawberry.field(description="The cited page's title, if known.")
+
+
+@strawberry.type(description="Figures and findings computed from the competitors found.")
+class ResearchSummary:
+    total_competitors: int = strawberry.field(description="How many competitors were found.")
+    high_threat_count: int = strawberry.field(
+        description=(
+            f"How many have a relevance score of at least {discovery.HIGH_THREAT_THRESHOLD:.2f}."
+        )
+    )
+    competitive_landscape: str = strawberry.field(
+        description=(
+            "One of: `highly competitive`, `moderately competitive`, `emerging`,"
+            " `no competitors found`."
+        )
+    )
+    key_findings: list[str] = strawberry.field(description="Sentences a person can read.")
+
+
+@strawberry.type(description="One competitor research run, stored and owned by the viewer.")
+class CompetitorDiscovery:
+    id: strawberry.ID = strawberry.field(
+        description="Opaque global id; pass it to `competitorDiscovery` or step 3's `discoveryId`."
+    )
+    user_url: str = strawberry.field(description="The researched site's URL, normalised.")
+    domain: str = strawberry.field(description="The researched site's registrable domain.")
+    industry_context: str | None = strawberry.field(
+        description="The industry the request named, if any."
+    )
+    requested_results: int = strawberry.field(description="How many competitors were asked for.")
+    shortfall: int = strawberry.field(
+        description="How many of those the provider could not find (0 when all were found)."
+    )
+    competitors: list[Competitor] = strawberry.field(
+        description="The competitors found, most relevant first; the site's own domain never."
+    )
+    social_media_accounts: SocialMediaAccounts = strawberry.field(
+        description="The researched site's own social profiles."
+    )
+    social_media_citations: list[SocialMediaCitation] = strawberry.field(
+        description="Where each social profile was found."
+    )
+    research_summary: ResearchSummary = strawberry.field(
+        description="Figures and findings computed from the competitors."
+    )
+    provider: str = strawberry.field(description="Which provider answered: `exa` or `catalog`.")
+    cached: bool = strawberry.field(
+        description=(
+            "True when `discoverCompetitors` answered with an identical discovery made in the"
+            " last 24 hours instead of asking the provider again; false otherwise."
+        )
+    )
+    created_at: datetime = strawberry.field(description="When the provider was asked.")
+
+    @classmethod
+    def from_discovery(cls, found: Discovery) -> CompetitorDiscovery:
+        record = found.record
+        summary = found.research_summary
+        return cls(
+            id=strawberry.ID(found.global_id),
+            user_url=record.url,
+            domain=record.domain,
+            industry_context=record.industry_context,
+            requested_results=record.requested_results,
+            shortfall=found.shortfall,
+            competitors=[Competitor.from_model(c) for c in found.competitors],
+            social_media_accounts=SocialMediaAccounts.from_model(found.social_media_accounts),
+            social_media_citations=[
+                SocialMediaCitation(url=c.url, title=c.title) for c in found.social_media_citations
+            ],
+            research_summary=ResearchSummary(
+                total_competitors=summary.total_competitors,
+                high_threat_count=summary.high_threat_count,
+                competitive_landscape=summary.competitive_landscape,
+                key_findings=list(summary.key_findings),
+            ),
+            provider=record.provider,
+            cached=found.cached,
+            created_at=record.created_at,
+        )
