@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 import uvicorn
 
+from app.logging_config import logging_config
 from app.settings import get_settings
 from auth import DevIssuer
 from db.engine import create_engine
@@ -48,6 +49,7 @@ def serve(host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         timeout_graceful_shutdown=20,
+        log_config=logging_config(),
     )
 
 

@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from app.graphql import CLIENT_NAME_HEADERS, mount_graphql
 from app.health import router as health_router
 from app.metrics import Metrics
+from app.request_id import RequestIdMiddleware
 from app.runtime import Runtime, build_runtime
 from app.settings import Settings, get_settings
 from resolvers.catalog import ensure_bundled_catalog
@@ -56,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type", *CLIENT_NAME_HEADERS],
         )
+    # Added last so it is outermost: every response, even an error, carries the id.
+    app.add_middleware(RequestIdMiddleware)
     mount_graphql(app, runtime)
     app.include_router(health_router)
     _mount_metrics(app, metrics)

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from strawberry.fastapi import GraphQLRouter
 
+from app.request_id import current_request_id
 from app.runtime import Runtime
 from auth import InvalidTokenError, JWKSUnavailableError, authenticate
 from schema import GraphQLContext, create_schema
@@ -32,7 +33,10 @@ async def get_context(request: Request) -> GraphQLContext:
     runtime: Runtime = request.app.state.runtime
     viewer = await authenticate(request.headers.get("authorization"), runtime.verifier)
     return GraphQLContext(
-        viewer=viewer, services=runtime.services, client_name=client_name(request)
+        viewer=viewer,
+        services=runtime.services,
+        client_name=client_name(request),
+        request_id=current_request_id(),
     )
 
 

@@ -16,12 +16,18 @@ UNAUTHENTICATED = "UNAUTHENTICATED"
 
 class GraphQLContext(BaseContext):
     def __init__(
-        self, *, viewer: AuthenticatedUser | None, services: Services, client_name: str
+        self,
+        *,
+        viewer: AuthenticatedUser | None,
+        services: Services,
+        client_name: str,
+        request_id: str | None = None,
     ) -> None:
         super().__init__()
         self.viewer = viewer
         self.services = services
         self.client_name = client_name
+        self.request_id = request_id
 
     def require_viewer(self) -> AuthenticatedUser:
         """The verified user, or the UNAUTHENTICATED error every user field answers."""

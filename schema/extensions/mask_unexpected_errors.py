@@ -28,19 +28,24 @@ def is_unexpected(error: GraphQLError) -> bool:
 class MaskUnexpectedErrors(MaskErrors):
     """Like Strawberry's MaskErrors, but errors we raise on purpose keep their codes.
 
-    The masked error carries `extensions.code = INTERNAL_SERVER_ERROR` and nothing
-    of the exception: no message, traceback, SQL or file path.
+    The masked error carries `extensions.code = INTERNAL_SERVER_ERROR` and the
+    request id (also in the server's log line, so support can find the cause),
+    and nothing of the exception: no message, traceback, SQL or file path.
     """
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=is_unexpected, error_message="Internal server error.")
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        request_id = getattr(self.execution_context.context, "request_id", None)
         logger.error(
             "unexpected error resolving %s",
             ".".join(str(part) for part in error.path or ()),
             exc_info=error.original_error,
+            extra={"request_id": request_id},
         )
         masked = super().anonymise_error(error)
         masked.extensions = {"code": INTERNAL_SERVER_ERROR}
+        if request_id is not None:
+            masked.extensions["requestId"] = request_id
         return masked
