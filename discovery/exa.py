@@ -130,8 +130,7 @@ class ExaProvider:
         deadline = time.monotonic() + self._timeout
         try:
             async with asyncio.timeout(self._timeout):
-                competitors = await self._competitors(request, deadline)
-                accounts, citations = await self._social(request, deadline)
+                competitors, (accounts, citations) = await self._both_calls(request, deadline)
         except TimeoutError:
             raise ProviderUnavailableError("The search provider did not answer in time.") from None
         return DiscoveryResult(
@@ -142,6 +141,20 @@ class ExaProvider:
             requested_results=request.num_results,
             shortfall=request.num_results - len(competitors),
         )
+
+    async def _both_calls(
+        self, request: DiscoveryRequest, deadline: float
+    ) -> tuple[list[Competitor], tuple[SocialMediaAccounts, tuple[Citation, ...]]]:
+        # The two calls are independent: running them together makes the
+        # provider's latency count once per discovery, not twice. When one fails
+        # the other is cancelled, and the first provider error is the answer.
+        try:
+            async with asyncio.TaskGroup() as group:
+                competitors = group.create_task(self._competitors(request, deadline))
+                social = group.create_task(self._social(request, deadline))
+        except* ProviderError as failed:
+            raise failed.exceptions[0] from None
+        return competitors.result(), social.result()
 
     # -- competitors -------------------------------------------------------
 

@@ -120,9 +120,10 @@ async def test_two_429s_then_success(client: httpx.AsyncClient) -> None:
         # when discovering
         result = await provider(client, fake.base_url).discover(acme_request(5))
         elapsed = time.monotonic() - started
-    # then it succeeds after honouring Retry-After twice
+    # then it succeeds, every throttled call having waited out its Retry-After
+    # (competitor and social calls run together, so each met one of the 429s)
     assert len(result.competitors) == 5
-    assert elapsed >= 2.0
+    assert elapsed >= 1.0
 
 
 async def test_persistent_500s_are_unavailable(client: httpx.AsyncClient) -> None:
@@ -149,8 +150,8 @@ async def test_slow_provider_times_out_within_budget(client: httpx.AsyncClient) 
 
 
 async def test_retry_after_beyond_budget_fails_fast(client: httpx.AsyncClient) -> None:
-    # given a fake that asks us to come back in an hour
-    with run_fake_exa(FakeExaConfig(api_key=KEY, leading_429s=1, retry_after="3600")) as fake:
+    # given a fake that asks both concurrent calls to come back in an hour
+    with run_fake_exa(FakeExaConfig(api_key=KEY, leading_429s=2, retry_after="3600")) as fake:
         started = time.monotonic()
         # when discovering with a 2 s budget, then it gives up without waiting
         with pytest.raises(ProviderUnavailableError):
