@@ -29,7 +29,13 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
-def serve(host: str, port: int, workers: int) -> None:
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    show_default=True,
+    help="Log a line per request (benchmarks turn it off for every app they compare).",
+)
+def serve(host: str, port: int, workers: int, access_log: bool) -> None:
     """Migrate the database, then serve GraphQL at /graphql."""
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -50,6 +56,7 @@ def serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         timeout_graceful_shutdown=20,
         log_config=logging_config(),
+        access_log=access_log,
     )
 
 
