@@ -79,7 +79,7 @@ class TokenVerifier:
     async def verify(self, token: str) -> AuthenticatedUser:
         if len(token) > MAX_TOKEN_LENGTH:
             raise InvalidTokenError("token too large")
-        header = _unverified_header(token)
+        header, unverified_claims = _unverified_parts(token)
         alg = header.get("alg")
         if not isinstance(alg, str) or alg not in self._algorithms:
             raise InvalidTokenError("algorithm not allowed")
@@ -88,7 +88,7 @@ class TokenVerifier:
 
         # Pin the issuer before touching the key cache: a token from a foreign
         # issuer must not be able to make us fetch anything.
-        if _unverified_claims(token).get("iss") != self._issuer:
+        if unverified_claims.get("iss") != self._issuer:
             raise InvalidTokenError("issuer mismatch")
 
         kid = header.get("kid")  # PyJWT has already checked it is a string if present
@@ -155,19 +155,13 @@ async def authenticate(
     return await verifier.verify(token)
 
 
-def _unverified_header(token: str) -> dict[str, Any]:
+def _unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Header and claims, read (not trusted) in one parse: they decide what to check."""
     try:
-        return jwt.get_unverified_header(token)
+        parts = jwt.api_jwt.decode_complete(token, options={"verify_signature": False})
     except jwt.PyJWTError:
         raise InvalidTokenError("malformed token") from None
-
-
-def _unverified_claims(token: str) -> dict[str, Any]:
-    try:
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
-        raise InvalidTokenError("malformed token") from None
-    return claims
+    return parts["header"], parts["payload"]
 
 
 def _numeric_claim(claims: Mapping[str, Any], name: str) -> float:

@@ -8,6 +8,8 @@ walks the document with TypeInfo and the variables' values itself.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -24,6 +26,7 @@ from graphql import (
     TypeInfoVisitor,
     Visitor,
     get_named_type,
+    parse,
     type_from_ast,
     visit,
 )
@@ -77,21 +80,39 @@ def _deprecated_in_value(input_type: GraphQLInputType, value: Any) -> Iterator[s
             yield from _deprecated_in_value(field.type, value[name])
 
 
-def deprecated_coordinates(
-    schema: GraphQLSchema, document: DocumentNode, variables: Mapping[str, Any] | None
-) -> set[str]:
-    """The schema coordinates of every deprecated thing `document` (with `variables`) uses."""
+@dataclass(frozen=True, slots=True)
+class _DocumentUsage:
+    """What a document uses regardless of its variables, and which variables to look into."""
+
+    coordinates: frozenset[str]
+    variables: tuple[tuple[str, GraphQLInputType], ...]
+
+
+def _document_usage(schema: GraphQLSchema, document: DocumentNode) -> _DocumentUsage:
     type_info = TypeInfo(schema)
     finder = _DeprecatedInDocument(type_info)
     visit(document, TypeInfoVisitor(type_info, finder))
-    coordinates = finder.coordinates
+    variables = []
     for definition in document.definitions:
         for variable in getattr(definition, "variable_definitions", None) or ():
-            name = variable.variable.name.value
-            if variables and name in variables:
-                variable_type = type_from_ast(schema, variable.type)
-                if variable_type is not None:
-                    coordinates.update(_deprecated_in_value(variable_type, variables[name]))
+            variable_type = type_from_ast(schema, variable.type)
+            if variable_type is not None:
+                variables.append((variable.variable.name.value, variable_type))
+    return _DocumentUsage(frozenset(finder.coordinates), tuple(variables))
+
+
+@lru_cache(maxsize=1024)
+def _usage_of_query(schema: GraphQLSchema, query: str) -> _DocumentUsage:
+    # Walking a document with TypeInfo costs about as much as executing a small
+    # query, and clients send the same few documents over and over.
+    return _document_usage(schema, parse(query))
+
+
+def _with_variables(usage: _DocumentUsage, variables: Mapping[str, Any] | None) -> set[str]:
+    coordinates = set(usage.coordinates)
+    for name, variable_type in usage.variables:
+        if variables and name in variables:
+            coordinates.update(_deprecated_in_value(variable_type, variables[name]))
     return coordinates
 
 
@@ -105,8 +126,11 @@ class CountDeprecatedUsage(SchemaExtension):
         context = self.execution_context
         if context.graphql_document is not None:
             schema = context.schema._schema
-            for coordinate in sorted(
-                deprecated_coordinates(schema, context.graphql_document, context.variables)
-            ):
+            usage = (
+                _usage_of_query(schema, context.query)
+                if context.query is not None
+                else _document_usage(schema, context.graphql_document)
+            )
+            for coordinate in sorted(_with_variables(usage, context.variables)):
                 self.record(coordinate, context.context)
         yield
