@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import jwt
+from cachetools import LRUCache
 
 from auth.bearer import bearer_token
 from auth.errors import InvalidTokenError
@@ -25,6 +27,17 @@ MAX_TOKEN_LENGTH = 8 * 1024
 _KEY_BEARING_HEADERS = frozenset({"jwk", "jku", "x5u", "x5c"})
 
 _REQUIRED_CLAIMS = ["exp", "iat", "sub", "iss"]
+
+# Enough for every live session of a busy deployment: Clerk tokens live 60 s.
+VERIFIED_TOKENS_KEPT = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    user: AuthenticatedUser
+    kid: str | None
+    key: jwt.PyJWK
+    valid_until: float
 
 _PYJWT_REASONS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
     (jwt.ExpiredSignatureError, "token expired"),
@@ -71,6 +84,7 @@ class TokenVerifier:
         self._authorized_parties = frozenset(authorized_parties)
         self._leeway = leeway_seconds
         self._algorithms = list(algorithms)
+        self._verified: LRUCache[str, _Verified] = LRUCache(maxsize=VERIFIED_TOKENS_KEPT)
 
     @property
     def issuer(self) -> str:
@@ -79,6 +93,25 @@ class TokenVerifier:
     async def verify(self, token: str) -> AuthenticatedUser:
         if len(token) > MAX_TOKEN_LENGTH:
             raise InvalidTokenError("token too large")
+        # A token already verified is accepted again only while it would still
+        # verify: before its expiry (plus leeway) and while the issuer still
+        # publishes the very key object that checked it (a refresh that drops or
+        # replaces the key forces a full verification). The key lookup also keeps
+        # the JWKS refresh schedule running.
+        verified = self._verified.get(token)
+        if (
+            verified is not None
+            and time.time() < verified.valid_until
+            and await self._keys.get_signing_key(verified.kid) is verified.key
+        ):
+            return verified.user
+        user, kid, key = await self._verify_fully(token)
+        self._verified[token] = _Verified(
+            user, kid, key, user.expires_at.timestamp() + self._leeway
+        )
+        return user
+
+    async def _verify_fully(self, token: str) -> tuple[AuthenticatedUser, str | None, jwt.PyJWK]:
         header, unverified_claims = _unverified_parts(token)
         alg = header.get("alg")
         if not isinstance(alg, str) or alg not in self._algorithms:
@@ -94,7 +127,8 @@ class TokenVerifier:
         kid = header.get("kid")  # PyJWT has already checked it is a string if present
         key = await self._keys.get_signing_key(kid)
         claims = self._decode(token, key)
-        return AuthenticatedUser.from_claims(claims, expires_at=self._check_claims(claims))
+        user = AuthenticatedUser.from_claims(claims, expires_at=self._check_claims(claims))
+        return user, kid, key
 
     def _decode(self, token: str, key: jwt.PyJWK) -> dict[str, Any]:
         try:
