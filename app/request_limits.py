@@ -1,0 +1,113 @@
+"""Refuse, before any GraphQL work, bodies over the limit (413) and POSTs that are not JSON (415).
+
+Only `application/json` POSTs reach /graphql: `text/plain`, form and multipart
+bodies are what a cross-site HTML form or a "simple" cross-origin fetch can send
+without a CORS preflight, so refusing them means no other site can make a
+browser mutate on a user's behalf. GET stays for queries (Strawberry refuses
+mutations over GET).
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+GRAPHQL_PATH = "/graphql"
+_METHODS_WITH_BODIES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def is_json_content_type(value: str | None) -> bool:
+    """`application/json`, with no parameter but an optional `charset=utf-8`."""
+    if value is None:
+        return False
+    media_type, *parameters = (part.strip().lower() for part in value.split(";"))
+    if media_type != "application/json":
+        return False
+    return all(parameter.replace(" ", "") in {"charset=utf-8", ""} for parameter in parameters)
+
+
+async def _refuse(
+    send: Send, status: int, code: str, message: str, headers: list[tuple[bytes, bytes]]
+) -> None:
+    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestLimitsMiddleware:
+    """Pure ASGI: reads at most `max_body_bytes` (+1) of a body, then replays it to the app."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _METHODS_WITH_BODIES:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        path: str = scope["path"]
+        if scope["method"] == "POST" and (
+            path == GRAPHQL_PATH or path.startswith(GRAPHQL_PATH + "/")
+        ):
+            content_type = headers.get(b"content-type", b"").decode("latin-1") or None
+            if not is_json_content_type(content_type):
+                await _refuse(
+                    send,
+                    415,
+                    UNSUPPORTED_MEDIA_TYPE,
+                    "POST a JSON body with `Content-Type: application/json`.",
+                    [(b"accept-post", b"application/json")],
+                )
+                return
+        too_large = f"The request body is larger than {self.max_body_bytes} bytes."
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            await _refuse(send, 413, PAYLOAD_TOO_LARGE, too_large, [(b"connection", b"close")])
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                # The client went away while sending: let the app see the disconnect.
+                await self.app(scope, _replay([], message, receive), send)
+                return
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                await _refuse(send, 413, PAYLOAD_TOO_LARGE, too_large, [(b"connection", b"close")])
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        await self.app(scope, _replay(chunks, None, receive), send)
+
+
+def _replay(chunks: list[bytes], pending: Message | None, receive: Receive) -> Receive:
+    """A `receive` that gives the buffered body once, then whatever the client sends next."""
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            if pending is not None:
+                return pending
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        return await receive()
+
+    return replay

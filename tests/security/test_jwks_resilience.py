@@ -1,0 +1,142 @@
+"""DESIGN §5: the issuer's keys rotate, get withdrawn, get hammered and go down; we cope."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from app.settings import Settings
+from tests.security.conftest import assert_refused
+from tests.support.app import serving
+from tests.support.jwks_server import JWKSServer, SigningKey, mint
+
+VIEWER = "{ viewer { id } }"
+REFRESH_SECONDS = 0.3
+COOLDOWN_SECONDS = 0.5
+
+
+@pytest.fixture
+def database_url(sqlite_only_database_url: str) -> str:
+    return sqlite_only_database_url
+
+
+@pytest.fixture
+def jwks_server(signing_key: SigningKey) -> Iterator[JWKSServer]:
+    with JWKSServer([signing_key]) as server:
+        yield server
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(
+        update={
+            "jwks_refresh_seconds": REFRESH_SECONDS,
+            "jwks_unknown_kid_cooldown_seconds": COOLDOWN_SECONDS,
+        }
+    )
+
+
+async def ask(http: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await http.post(
+        "/graphql", json={"query": VIEWER}, headers={"authorization": f"Bearer {token}"}
+    )
+
+
+async def test_rotation_then_withdrawal_of_the_old_key(
+    http: httpx.AsyncClient,
+    jwks_server: JWKSServer,
+    signing_key: SigningKey,
+    second_key: SigningKey,
+) -> None:
+    # given a warm cache holding the old key
+    assert (await ask(http, mint(signing_key))).status_code == 200
+    # when the issuer adds a new key (rotation starts)
+    jwks_server.keys.append(second_key)
+    # then tokens signed with the new key are accepted and the old key keeps working
+    new = await ask(http, mint(second_key, sub="user-new"))
+    assert new.json() == {"data": {"viewer": {"id": "user-new"}}}
+    assert (await ask(http, mint(signing_key))).status_code == 200
+    # when the issuer withdraws the old key and the next refresh has happened
+    jwks_server.keys.remove(signing_key)
+    await asyncio.sleep(REFRESH_SECONDS + 0.1)
+    assert (await ask(http, mint(second_key))).status_code == 200  # this request refreshes
+    # then the withdrawn key no longer verifies, the new one still does
+    assert_refused(await ask(http, mint(signing_key)))
+    assert (await ask(http, mint(second_key))).status_code == 200
+
+
+async def test_an_unknown_kid_storm_costs_one_fetch_per_cooldown(
+    http: httpx.AsyncClient, jwks_server: JWKSServer, signing_key: SigningKey
+) -> None:
+    # given a warm cache (and no refresh due for a long while)
+    assert (await ask(http, mint(signing_key))).status_code == 200
+    before = jwks_server.fetch_count
+
+    async def storm() -> None:
+        tokens = [mint(signing_key, headers={"kid": f"made-up-{n}"}) for n in range(40)]
+        for response in await asyncio.gather(*(ask(http, token) for token in tokens)):
+            assert_refused(response)
+
+    # when 40 concurrent requests name unknown kids, twice within one cooldown
+    await storm()
+    await storm()
+    # then the issuer was asked at most once
+    assert jwks_server.fetch_count - before <= 1
+    # and once the cooldown has passed, another storm costs at most one more fetch
+    await asyncio.sleep(COOLDOWN_SECONDS + 0.1)
+    after_first_window = jwks_server.fetch_count
+    await storm()
+    assert jwks_server.fetch_count - after_first_window <= 1
+
+
+async def test_an_issuer_outage_at_start_up_is_reported_and_recovered_from(
+    settings: Settings, jwks_server: JWKSServer, signing_key: SigningKey
+) -> None:
+    # given the issuer's JWKS endpoint is down when the service starts
+    jwks_server.stop()
+    async with serving(settings) as http:
+        # then the service is up but says why it is not ready
+        assert (await http.get("/healthz")).status_code == 200
+        readiness = await http.get("/readyz")
+        assert readiness.status_code == 503
+        assert readiness.json()["status"] == "unavailable"
+        assert "JWKS" in readiness.json()["jwks"]
+        # and a signed-in request gets 503 with a code saying to retry, not to log in again
+        refused = await ask(http, mint(signing_key))
+        assert refused.status_code == 503
+        assert refused.headers["retry-after"]
+        assert refused.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+        assert refused.json().get("data") is None
+        # when the issuer comes back (same address)
+        jwks_server.start()
+        # then readiness and requests recover with no restart
+        assert (await http.get("/readyz")).json() == {"status": "ready", "database": "ok"}
+        response = await ask(http, mint(signing_key))
+        assert response.json() == {"data": {"viewer": {"id": "user-a"}}}
+
+
+async def test_requests_alone_recover_from_an_outage_at_start_up(
+    settings: Settings, jwks_server: JWKSServer, signing_key: SigningKey
+) -> None:
+    # given a service started while the issuer was down, and no probe running
+    jwks_server.stop()
+    async with serving(settings) as http:
+        assert (await ask(http, mint(signing_key))).status_code == 503
+        # when the issuer comes back / then the next request is verified
+        jwks_server.start()
+        response = await ask(http, mint(signing_key))
+        assert response.json() == {"data": {"viewer": {"id": "user-a"}}}
+
+
+async def test_a_forged_token_during_the_outage_is_still_not_anonymous(
+    settings: Settings, jwks_server: JWKSServer, attacker_key: SigningKey
+) -> None:
+    # given the issuer is down at start-up
+    jwks_server.stop()
+    async with serving(settings) as http:
+        # when a token from a foreign issuer arrives / then it is refused outright (401),
+        # without waiting for keys: the issuer is pinned before any key is looked up
+        assert_refused(await ask(http, mint(attacker_key, iss="https://evil.test")))

@@ -1,0 +1,223 @@
+"""DESIGN §11: depth, alias, token and cost bombs are refused before anything executes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from graphql import get_introspection_query
+from sqlalchemy import event
+
+from app.runtime import Runtime
+from app.settings import Settings
+from tests.support.app import http_client_for, running_app
+from tests.support.graphql import GraphQLClient
+
+INTROSPECTION = get_introspection_query(input_value_deprecation=True)
+
+
+def nested_types(levels: int) -> str:
+    """`__schema { types { fields { type { fields { type ... } } } } } }`: `levels` deep."""
+    chain = ["fields" if n % 2 == 0 else "type" for n in range(levels - 3)]
+    inner = "name"
+    for field in reversed(chain):
+        inner = f"{field} {{ {inner} }}"
+    return f"__schema {{ types {{ {inner} }} }}"
+
+
+DEPTH_BOMB = "{ viewer { onboarding { currentStep } } " + nested_types(13) + " }"
+DEEPEST_USER_QUERY = "{ viewer { onboarding { steps { number } } } }"
+ALIAS_BOMB = (
+    "{ " + " ".join(f"p{n}: onboardingProgress {{ currentStep }}" for n in range(31)) + " }"
+)
+ALIASES_AT_LIMIT = (
+    "{ " + " ".join(f"p{n}: onboardingProgress {{ currentStep }}" for n in range(30)) + " }"
+)
+TOKEN_BOMB = "{ viewer { onboarding { currentStep } " + "__typename " * 2000 + "} }"
+COST_BOMB = "{ competitorDiscoveries(first: 100) { edges { node { competitors { url } } } } }"
+COST_BY_VARIABLE = """
+query History($first: Int) {
+  competitorDiscoveries(first: $first) { edges { node { competitors { url } } } }
+}
+"""
+MUTATION_COST_BOMB = (
+    "mutation { "
+    + " ".join(
+        f'd{n}: discoverCompetitors(input: {{userUrl: "https://shop{n}.example.com"}})'
+        " { discovery { competitors { url } } }"
+        for n in range(10)
+    )
+    + " }"
+)
+DISCOVERIES = "{ competitorDiscoveries { edges { node { id } } } }"
+
+
+@pytest.fixture
+def database_url(sqlite_only_database_url: str) -> str:
+    return sqlite_only_database_url
+
+
+@contextmanager
+def counting_sql(app: FastAPI) -> Iterator[list[str]]:
+    """Every SQL statement the app runs while inside."""
+    runtime: Runtime = app.state.runtime
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])
+
+    engine = runtime.services.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def codes(response: httpx.Response) -> list[str]:
+    return [error.get("extensions", {}).get("code") for error in response.json()["errors"]]
+
+
+def assert_rejected_before_execution(
+    response: httpx.Response, code: str, statements: list[str]
+) -> dict[str, Any]:
+    body: dict[str, Any] = response.json()
+    assert body.get("data") is None, body
+    assert code in codes(response)
+    assert statements == [], "a resolver ran: SQL was executed"
+    error: dict[str, Any] = next(e for e in body["errors"] if e["extensions"]["code"] == code)
+    return error
+
+
+@pytest.mark.parametrize(
+    ("bomb", "code"),
+    [
+        (DEPTH_BOMB, "QUERY_TOO_DEEP"),
+        (ALIAS_BOMB, "TOO_MANY_ALIASES"),
+        (TOKEN_BOMB, "TOO_MANY_TOKENS"),
+        (COST_BOMB, "MAX_COST_EXCEEDED"),
+    ],
+    ids=["depth", "aliases", "tokens", "cost"],
+)
+async def test_each_bomb_is_rejected_before_execution(
+    app: FastAPI, graphql: GraphQLClient, bomb: str, code: str
+) -> None:
+    # given a signed-in viewer / when they send a query over one limit
+    with counting_sql(app) as statements:
+        response = await graphql.post(bomb)
+    # then it answers the limit's code, no data, and no resolver touched the database
+    assert_rejected_before_execution(response, code, statements)
+
+
+async def test_thirty_aliases_run(graphql: GraphQLClient) -> None:
+    data = await graphql.execute(ALIASES_AT_LIMIT)
+    assert len(data) == 30
+
+
+async def test_a_query_exactly_at_the_depth_limit_runs(settings: Settings, token_for: Any) -> None:
+    # given a depth limit of 4 / when a query 4 deep is sent / then it runs
+    async with (
+        running_app(settings.model_copy(update={"max_query_depth": 4})) as lowered,
+        http_client_for(lowered) as http,
+    ):
+        client = GraphQLClient(http, token_for, "user-a")
+        data = await client.execute(DEEPEST_USER_QUERY)
+    assert len(data["viewer"]["onboarding"]["steps"]) == 6
+
+
+async def test_the_cost_error_names_the_cost(app: FastAPI, graphql: GraphQLClient) -> None:
+    # when the history is asked for 100 discoveries with all their competitors
+    with counting_sql(app) as statements:
+        response = await graphql.post(COST_BOMB)
+    error = assert_rejected_before_execution(response, "MAX_COST_EXCEEDED", statements)
+    # then the cost is 1 (connection) + 100 x (edge + node + 100 competitors) = 10201
+    assert error["extensions"]["cost"] == 10201
+    assert error["extensions"]["maxCost"] == 1000
+    assert "10201" in error["message"]
+
+
+async def test_the_cost_follows_first_given_in_variables(graphql: GraphQLClient) -> None:
+    # given the same query with first from a variable
+    big = await graphql.post(COST_BY_VARIABLE, {"first": 100})
+    small = await graphql.post(COST_BY_VARIABLE, {"first": 5})
+    # then 100 is over the maximum and 5 (cost 511) is not
+    assert codes(big) == ["MAX_COST_EXCEEDED"]
+    assert small.json() == {"data": {"competitorDiscoveries": {"edges": []}}}
+
+
+async def test_a_mutation_over_the_cost_changes_nothing(
+    app: FastAPI, graphql: GraphQLClient
+) -> None:
+    # when ten aliased discoveries (102 each) are sent in one mutation
+    with counting_sql(app) as statements:
+        response = await graphql.post(MUTATION_COST_BOMB)
+    assert_rejected_before_execution(response, "MAX_COST_EXCEEDED", statements)
+    # then no discovery was made
+    assert await graphql.execute(DISCOVERIES) == {"competitorDiscoveries": {"edges": []}}
+
+
+async def test_the_standard_introspection_query_passes_at_the_defaults(
+    graphql: GraphQLClient,
+) -> None:
+    data = await graphql.execute(INTROSPECTION)
+    assert data["__schema"]["queryType"]["name"] == "Query"
+
+
+async def test_a_deep_introspection_bomb_is_refused_without_a_token(
+    graphql: GraphQLClient,
+) -> None:
+    # given no token: introspection is open, so it must be limited too
+    response = await graphql.as_user(None).post("{ " + nested_types(30) + " }")
+    assert set(codes(response)) == {"QUERY_TOO_DEEP"}
+    assert response.json().get("data") is None
+
+
+async def test_a_document_nested_past_the_parser_is_refused_unexecuted(
+    app: FastAPI, graphql: GraphQLClient
+) -> None:
+    # given nesting far past anything valid (graphql-core stops parsing it)
+    bomb = "{ viewer " + "{ onboarding " * 400 + "{ id" + " }" * 402
+    with counting_sql(app) as statements:
+        response = await graphql.post(bomb)
+    # then it is answered as an error with no data, and nothing ran
+    assert response.json().get("data") is None
+    assert statements == []
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "query", "code"),
+    [
+        ("max_query_depth", 3, DEEPEST_USER_QUERY, "QUERY_TOO_DEEP"),
+        (
+            "max_aliases",
+            1,
+            "{ a: viewer { id } b: viewer { id } }",
+            "TOO_MANY_ALIASES",
+        ),
+        (
+            "max_tokens",
+            10,
+            "{ viewer { id email onboarding { currentStep } } }",
+            "TOO_MANY_TOKENS",
+        ),
+        ("max_query_cost", 5, "{ onboardingProgress { steps { number } } }", "MAX_COST_EXCEEDED"),
+    ],
+)
+async def test_each_limit_is_configurable(
+    settings: Settings, token_for: Any, setting: str, value: int, query: str, code: str
+) -> None:
+    # given a service with one limit lowered
+    async with (
+        running_app(settings.model_copy(update={setting: value})) as lowered,
+        http_client_for(lowered) as http,
+    ):
+        client = GraphQLClient(http, token_for, "user-a")
+        # when an ordinary query over that limit arrives / then that limit refuses it
+        assert codes(await client.post(query)) == [code]
+    # and at the default the same query runs
+    async with running_app(settings) as default, http_client_for(default) as http:
+        assert await GraphQLClient(http, token_for, "user-a").execute(query)
