@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import logging.config
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +20,11 @@ from db.migrate import upgrade
 from discovery import CatalogEntry, CatalogFormatError, parse_catalog_lines
 from resolvers.catalog import import_catalog
 from schema import schema_sdl
+
+logger = logging.getLogger(__name__)
+# Inside the 30 s an orchestrator (Kubernetes by default) waits after SIGTERM
+# before it kills the process.
+SHUTDOWN_GRACE_SECONDS = 25
 
 
 @click.group()
@@ -36,17 +43,25 @@ def main() -> None:
     help="Log a line per request (benchmarks turn it off for every app they compare).",
 )
 def serve(host: str, port: int, workers: int, access_log: bool) -> None:
-    """Migrate the database, then serve GraphQL at /graphql."""
+    """Migrate the database, then serve GraphQL at /graphql.
+
+    On SIGTERM or Ctrl-C the server stops accepting connections, lets the
+    requests in flight finish (at most SHUTDOWN_GRACE_SECONDS), then closes the
+    database pool. Every line on standard error is a JSON log record.
+    """
+    log_config = logging_config()
+    logging.config.dictConfig(log_config)
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url)
     if settings.uses_dev_issuer:
         # Made before the workers start so they all load the same key pair.
         DevIssuer.load_or_create(settings.data_dir)
-        click.echo(
-            f"Development issuer: get a token with `onboarding-api dev-token --sub USER`;"
-            f" GraphiQL at http://{host}:{port}/graphql",
-            err=True,
+        logger.info(
+            "Development issuer: get a token with `onboarding-api dev-token --sub USER`;"
+            " GraphiQL at http://%s:%s/graphql",
+            host,
+            port,
         )
     uvicorn.run(
         "app.factory:create_app",
@@ -54,8 +69,8 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
         host=host,
         port=port,
         workers=workers,
-        timeout_graceful_shutdown=20,
-        log_config=logging_config(),
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        log_config=log_config,
         access_log=access_log,
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import httpx
@@ -15,6 +16,8 @@ from db.engine import create_engine
 from discovery import CompetitorProvider, ExaProvider
 from resolvers.catalog import catalog_provider
 from resolvers.services import DiscoveryPolicy, Services
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -30,6 +33,7 @@ class Runtime:
     async def close(self) -> None:
         await self.http_client.aclose()
         await self.services.engine.dispose()
+        logger.info("database connection pool closed")
 
 
 def build_runtime(settings: Settings, metrics: Metrics) -> Runtime:
@@ -65,7 +69,7 @@ def build_runtime(settings: Settings, metrics: Metrics) -> Runtime:
         engine=engine,
         secret_box=secret_box_for(settings),
         discovery=DiscoveryPolicy(
-            provider=_competitor_provider(settings, engine, http_client),
+            provider=metrics.measured(_competitor_provider(settings, engine, http_client)),
             timeout_seconds=settings.provider_timeout_seconds,
             per_minute=settings.discoveries_per_minute,
         ),

@@ -80,8 +80,11 @@ async def _change(
     for attempt in range(MAX_ATTEMPTS):
         try:
             async with write_transaction(services.engine) as connection:
+                before = await _load_or_create(connection, user_id, services.clock())
+                # Read the clock after the row: a change committed by another
+                # process before this read then always has an earlier updatedAt,
+                # so updatedAt grows with the version.
                 now = services.clock()
-                before = await _load_or_create(connection, user_id, now)
                 try:
                     after, problems = decide(before, now)
                 except RuleViolationError as violation:

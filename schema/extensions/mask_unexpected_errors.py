@@ -7,7 +7,11 @@ import logging
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
+from db.availability import is_database_unavailable
+
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+RETRY_AFTER_SECONDS = "5"
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +35,8 @@ class MaskUnexpectedErrors(MaskErrors):
     The masked error carries `extensions.code = INTERNAL_SERVER_ERROR` and the
     request id (also in the server's log line, so support can find the cause),
     and nothing of the exception: no message, traceback, SQL or file path.
+    A database that cannot be reached is no bug: that error says
+    `SERVICE_UNAVAILABLE` instead, and the response is HTTP 503 with Retry-After.
     """
 
     def __init__(self) -> None:
@@ -38,6 +44,8 @@ class MaskUnexpectedErrors(MaskErrors):
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         request_id = getattr(self.execution_context.context, "request_id", None)
+        if error.original_error is not None and is_database_unavailable(error.original_error):
+            return self._database_unavailable(error, request_id)
         logger.error(
             "unexpected error resolving %s",
             ".".join(str(part) for part in error.path or ()),
@@ -49,3 +57,26 @@ class MaskUnexpectedErrors(MaskErrors):
         if request_id is not None:
             masked.extensions["requestId"] = request_id
         return masked
+
+    def _database_unavailable(self, error: GraphQLError, request_id: str | None) -> GraphQLError:
+        # The database cannot be reached: a passing outage, not a bug. The client
+        # is told to retry (HTTP 503, Retry-After) and sees nothing of the cause.
+        logger.warning(
+            "database unavailable resolving %s: %s",
+            ".".join(str(part) for part in error.path or ()),
+            type(error.original_error).__name__,
+            extra={"request_id": request_id},
+        )
+        extensions: dict[str, object] = {"code": SERVICE_UNAVAILABLE}
+        if request_id is not None:
+            extensions["requestId"] = request_id
+        response = getattr(self.execution_context.context, "response", None)
+        if response is not None:
+            response.status_code = 503
+            response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+        return GraphQLError(
+            "The service is temporarily unavailable; try again shortly.",
+            nodes=error.nodes,
+            path=error.path,
+            extensions=extensions,
+        )

@@ -1,0 +1,114 @@
+"""PostgreSQL stopped under load: the service says so, stays up, and heals by itself."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from auth import DevIssuer
+from tests.reliability.load import Load
+from tests.reliability.own_postgres import OwnPostgres
+from tests.reliability.service import service
+from tests.support.server_process import clean_environment
+
+OUTAGE_SECONDS = 3.0
+RECOVERY_LIMIT_SECONDS = 5.0
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[OwnPostgres]:
+    with OwnPostgres() as server:
+        yield server
+
+
+async def _readiness(client: httpx.AsyncClient, base_url: str) -> int:
+    return (await client.get(f"{base_url}/readyz")).status_code
+
+
+async def _until(check: Callable[[], bool], limit: float) -> float:
+    """Seconds until `check()` held, polling; fails after `limit` seconds."""
+    started = time.monotonic()
+    while not check():
+        assert time.monotonic() - started < limit, f"not within {limit} s"
+        await asyncio.sleep(0.05)
+    return time.monotonic() - started
+
+
+async def test_a_database_outage_is_reported_and_recovered_from_without_a_restart(
+    own_postgres: OwnPostgres, tmp_path: Path, record_property: Callable[[str, object], None]
+) -> None:
+    # given the service on a PostgreSQL server of this test's own, under a steady load
+    environment = clean_environment(
+        {"ONBOARDING_DATABASE_URL": own_postgres.url(), "ONBOARDING_DATA_DIR": str(tmp_path)}
+    )
+    token = DevIssuer.load_or_create(tmp_path).mint("outage-user")
+    with service(tmp_path, environment) as running:
+        load = Load(running.base_url, token)
+        loading = asyncio.create_task(load.run())
+        async with httpx.AsyncClient(timeout=10) as probe:
+            await asyncio.sleep(1.0)
+            assert await _readiness(probe, running.base_url) == 200
+
+            # when the database stops
+            stopping = time.monotonic()
+            await asyncio.to_thread(own_postgres.stop)
+            stopped = time.monotonic()
+            # then readiness says so, and the process stays up
+            assert await _readiness(probe, running.base_url) == 503
+            await asyncio.sleep(OUTAGE_SECONDS)
+            assert await _readiness(probe, running.base_url) == 503
+            assert running.process.poll() is None
+
+            # when the database comes back
+            restarting = time.monotonic()
+            await asyncio.to_thread(own_postgres.start)
+            restarted = time.monotonic()
+            # then the service heals by itself, with no restart
+            while await _readiness(probe, running.base_url) != 200:
+                assert time.monotonic() - restarted < RECOVERY_LIMIT_SECONDS, "never ready again"
+                await asyncio.sleep(0.05)
+            ready_after = time.monotonic() - restarted
+            recovered_after = await _until(
+                lambda: any(a.ok for a in load.started_between(restarted, float("inf"))),
+                RECOVERY_LIMIT_SECONDS,
+            )
+            await asyncio.sleep(1.0)
+        load.stop()
+        await loading
+        assert running.process.poll() is None
+
+    before = [a for a in load.answers if a.finished < stopping]
+    during = load.started_between(stopped, restarting)
+    after = load.started_between(restarted + recovered_after + 0.5, float("inf"))
+    # and every answer was a success or SERVICE_UNAVAILABLE with HTTP 503: never a 500,
+    # never a dropped connection
+    outcomes = Counter(
+        "ok" if a.ok else "unavailable" if a.unavailable else f"{a.status} {a.codes}"
+        for a in load.answers
+    )
+    assert set(outcomes) <= {"ok", "unavailable"}, outcomes
+    # and while the database was down every request was answered, fast, as unavailable
+    assert len(during) > 20
+    assert all(a.unavailable for a in during)
+    slowest_during = max(a.finished - a.started for a in during)
+    assert slowest_during < 1.0
+    # and before and (shortly) after it, every request succeeded
+    assert before
+    assert all(a.ok for a in before)
+    assert after
+    assert all(a.ok for a in after)
+    for name, value in {
+        "requests_during_outage": len(during),
+        "slowest_answer_during_outage_s": round(slowest_during, 3),
+        "outcomes": dict(outcomes),
+        "ready_again_after_s": round(ready_after, 3),
+        "first_success_after_s": round(recovered_after, 3),
+    }.items():
+        record_property(name, value)
+        print(f"{name}: {value}")

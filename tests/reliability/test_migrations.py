@@ -1,0 +1,138 @@
+"""Every migration downgrades and upgrades again cleanly; `migrate` is idempotent."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+
+from db.base import Base
+from db.engine import create_engine
+from db.migrate import alembic_config, downgrade, upgrade
+from tests.support.databases import PostgresDatabases, _asyncpg_dsn
+from tests.support.server_process import clean_environment, run_cli
+
+import db.models  # noqa: F401  isort: skip  (registers the tables on Base.metadata)
+
+
+def _revisions(url: str) -> list[tuple[str, str]]:
+    """(revision, the one before it or "base"), oldest first."""
+    script = ScriptDirectory.from_config(alembic_config(url))
+    return [
+        (r.revision, str(r.down_revision or "base"))
+        for r in reversed(list(script.walk_revisions()))
+    ]
+
+
+def _inspect(connection: Connection) -> dict[str, Any]:
+    """The schema as plain data, its difference from the models, and the revision."""
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    inspector = inspect(connection)
+    tables = {
+        table: {
+            "columns": [
+                (c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)
+            ],
+            "primary_key": inspector.get_pk_constraint(table)["constrained_columns"],
+            "foreign_keys": sorted(
+                (tuple(fk["constrained_columns"]), fk["referred_table"])
+                for fk in inspector.get_foreign_keys(table)
+            ),
+            "indexes": sorted(
+                (i["name"] or "", tuple(map(str, i["column_names"])), bool(i["unique"]))
+                for i in inspector.get_indexes(table)
+            ),
+            "unique": sorted(
+                tuple(u["column_names"]) for u in inspector.get_unique_constraints(table)
+            ),
+        }
+        for table in sorted(inspector.get_table_names())
+    }
+    return {
+        "diff": [repr(difference) for difference in compare_metadata(context, Base.metadata)],
+        "tables": tables,
+        "revision": context.get_current_revision(),
+    }
+
+
+def _state(url: str) -> dict[str, Any]:
+    async def read() -> dict[str, Any]:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(_inspect)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database no migration has touched."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
+    name = f"onboarding_m_{uuid.uuid4().hex[:12]}"
+
+    async def admin(statement: str) -> None:
+        connection = await asyncpg.connect(_asyncpg_dsn(databases.server_url))
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield databases.url_of(name)
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_every_migration_downgrades_and_upgrades_again(empty_database_url: str) -> None:
+    revisions = _revisions(empty_database_url)
+    assert len(revisions) >= 2
+    for revision, previous in revisions:
+        # given the database at `revision`
+        upgrade(empty_database_url, revision)
+        at_revision = _state(empty_database_url)
+        assert at_revision["revision"] == revision
+        # when it is taken back one step and forward again
+        downgrade(empty_database_url, previous)
+        assert _state(empty_database_url)["revision"] == (None if previous == "base" else previous)
+        upgrade(empty_database_url, revision)
+        # then it is exactly as it was
+        assert _state(empty_database_url) == at_revision
+    # and at the head the schema is the models', with no difference at all
+    head = _state(empty_database_url)
+    assert head["diff"] == []
+    # and a downgrade to nothing leaves nothing but Alembic's own table
+    downgrade(empty_database_url, "base")
+    assert list(_state(empty_database_url)["tables"]) == ["alembic_version"]
+    upgrade(empty_database_url)
+    assert _state(empty_database_url) == head
+
+
+def test_migrate_is_idempotent(empty_database_url: str, tmp_path: Path) -> None:
+    environment = clean_environment(
+        {"ONBOARDING_DATABASE_URL": empty_database_url, "ONBOARDING_DATA_DIR": str(tmp_path)}
+    )
+    # given a database `onboarding-api migrate` brought up to date
+    run_cli("migrate", cwd=tmp_path, env=environment)
+    migrated = _state(empty_database_url)
+    assert migrated["diff"] == []
+    # when it runs again, twice / then it succeeds and changes nothing
+    run_cli("migrate", cwd=tmp_path, env=environment)
+    run_cli("migrate", cwd=tmp_path, env=environment)
+    assert _state(empty_database_url) == migrated
