@@ -14,6 +14,7 @@ from app.graphql import CLIENT_NAME_HEADERS, mount_graphql
 from app.health import router as health_router
 from app.metrics import Metrics
 from app.request_id import RequestIdMiddleware
+from app.request_limits import RequestLimitsMiddleware
 from app.runtime import Runtime, build_runtime
 from app.settings import Settings, get_settings
 from resolvers.catalog import ensure_bundled_catalog
@@ -50,6 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
     )
     app.state.runtime = runtime
+    # Inside CORS, so a refused request still carries the CORS headers the browser needs.
+    app.add_middleware(RequestLimitsMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -1,14 +1,33 @@
-"""The /graphql endpoint: the context getter and the errors raised before execution."""
+"""The /graphql endpoint: GraphQL over HTTP, the context getter, errors raised before execution.
+
+Media types and status codes follow the GraphQL-over-HTTP spec (DESIGN §9). A
+client that accepts `application/graphql-response+json` gets it, with 400 for a
+request that could not be executed at all (malformed body or parameters, a
+document that does not parse or validate, variables that do not coerce) and no
+`data` entry in that case. Every other client gets `application/json` as
+before: 200 with `errors` once a request could be read, 400 when it could not.
+Whatever the media type: 401 for an invalid token, 405 with `Allow: POST` for
+a mutation over GET, 503 while the issuer's keys cannot be fetched.
+"""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final, Literal, overload
 
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.websockets import WebSocket
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 
+from app.graphiql import graphiql_response, mount_graphiql_assets
 from app.request_id import current_request_id
 from app.runtime import Runtime
 from auth import InvalidTokenError, JWKSUnavailableError, authenticate
@@ -18,6 +37,16 @@ from schema.context import UNAUTHENTICATED
 CLIENT_NAME_HEADERS = ("apollographql-client-name", "graphql-client-name")
 _CLIENT_NAME = re.compile(r"[A-Za-z0-9._\-/ @]{1,64}")
 
+GRAPHQL_RESPONSE_JSON: Final = "application/graphql-response+json"
+APPLICATION_JSON: Final = "application/json"
+MediaType = Literal["application/graphql-response+json", "application/json"]
+
+BAD_REQUEST = "BAD_REQUEST"
+METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+NOT_FOUND = "NOT_FOUND"
+UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+_CODES = {400: BAD_REQUEST, 404: NOT_FOUND, 405: METHOD_NOT_ALLOWED, 415: UNSUPPORTED_MEDIA_TYPE}
+
 
 def client_name(request: Request) -> str:
     """The client's self-declared name, for usage metrics; `unknown` if absent or odd."""
@@ -26,6 +55,196 @@ def client_name(request: Request) -> str:
         if value is not None and _CLIENT_NAME.fullmatch(value.strip()):
             return value.strip()
     return "unknown"
+
+
+def _quality(parameters: list[str]) -> float:
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+def response_media_type(accept: str | None) -> MediaType:
+    """`application/graphql-response+json` only when the client names it and prefers it.
+
+    `*/*`, a missing Accept and anything we cannot serve mean `application/json`:
+    legacy clients predate the new type and must not see its status codes.
+    """
+    if not accept:
+        return APPLICATION_JSON
+    qualities: dict[str, float] = {}
+    for media_range in accept.split(","):
+        media_type, *parameters = media_range.split(";")
+        qualities.setdefault(media_type.strip().lower(), _quality(parameters))
+    graphql_response = qualities.get(GRAPHQL_RESPONSE_JSON, 0.0)
+    if graphql_response > 0 and graphql_response >= qualities.get(APPLICATION_JSON, 0.0):
+        return GRAPHQL_RESPONSE_JSON
+    return APPLICATION_JSON
+
+
+def _content_type(media_type: MediaType) -> str:
+    # The legacy header stays byte-for-byte what it was; the new type names its charset.
+    return media_type if media_type == APPLICATION_JSON else f"{media_type}; charset=utf-8"
+
+
+def graphql_error_response(
+    request: Request,
+    message: str,
+    code: str,
+    *,
+    status_code: int,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """A GraphQL response with one error, in the media type the client accepts."""
+    media_type = response_media_type(request.headers.get("accept"))
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code}}]},
+        status_code=status_code,
+        headers=dict(headers or {}),
+        media_type=_content_type(media_type),
+    )
+
+
+def _is_request_error(result: ExecutionResult) -> bool:
+    """Nothing was executed: the document did not parse or validate, or variables did not coerce.
+
+    Those errors carry no `path`; an error raised while executing always does,
+    even when it nulls the whole `data`.
+    """
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(error.path is None for error in result.errors or ())
+    )
+
+
+def _member(data: Mapping[str, Any], name: str, kind: type) -> Any:
+    value = data.get(name)
+    if value is not None and not isinstance(value, kind):
+        expected = "a string" if kind is str else "an object"
+        raise HTTPException(400, f"The request's `{name}` must be {expected} or null.")
+    return value
+
+
+class GraphQLOverHTTPRouter(GraphQLRouter[GraphQLContext, None]):
+    """Strawberry's FastAPI router, answering as the module docstring says.
+
+    Strawberry answers request errors as `text/plain` with 400, mutations over
+    GET with 400, and a body nested too deeply for `json` with a 500
+    (RecursionError); each of those is a GraphQL error body here.
+    """
+
+    @overload
+    async def run(
+        self,
+        request: Request,
+        context: GraphQLContext = UNSET,
+        root_value: None = UNSET,
+    ) -> Response: ...
+
+    @overload
+    async def run(
+        self,
+        request: WebSocket,
+        context: GraphQLContext = UNSET,
+        root_value: None = UNSET,
+    ) -> WebSocket: ...
+
+    async def run(
+        self,
+        request: Request | WebSocket,
+        context: GraphQLContext = UNSET,
+        root_value: None = UNSET,
+    ) -> Response | WebSocket:
+        if isinstance(request, WebSocket):
+            return await super().run(request, context, root_value)
+        media_type = response_media_type(request.headers.get("accept"))
+        request.state.graphql_media_type = media_type
+        try:
+            response = await super().run(request, context, root_value)
+        except HTTPException as error:
+            return graphql_error_response(
+                request,
+                error.reason,
+                _CODES.get(error.status_code, BAD_REQUEST),
+                status_code=error.status_code,
+                headers={"Allow": "POST"} if error.status_code == 405 else None,
+            )
+        if media_type == GRAPHQL_RESPONSE_JSON and response.media_type == APPLICATION_JSON:
+            response.headers["content-type"] = _content_type(media_type)
+            if getattr(request.state, "graphql_request_error", False):
+                response.status_code = 400
+        return response
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
+        # Replaces Strawberry's: batching, multipart and streaming are off here,
+        # and every parameter's type is checked (Strawberry passes a numeric
+        # `operationName` on, and a body of `null` or `1` raises AttributeError).
+        if request.method == "GET":
+            data: object = self.parse_query_params(request.query_params)
+        else:
+            content_type, _ = parse_content_type(request.content_type or "")
+            if content_type != APPLICATION_JSON:
+                raise HTTPException(415, "POST a JSON body with `Content-Type: application/json`.")
+            data = self.parse_json(await request.get_body())
+        if not isinstance(data, dict):
+            raise HTTPException(400, "The request body must be a JSON object.")
+        return GraphQLRequestData(
+            query=_member(data, "query", str),
+            variables=_member(data, "variables", dict),
+            operation_name=_member(data, "operationName", str),
+            extensions=_member(data, "extensions", dict),
+        )
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            return self.decode_json(data)
+        except RecursionError as error:
+            # `json` gives up on about a thousand nested arrays; that is the client's fault.
+            raise HTTPException(400, "The JSON is nested too deeply to parse.") from error
+        except ValueError as error:  # JSONDecodeError, and bytes that are not UTF-8
+            raise HTTPException(400, "The request body is not valid UTF-8 JSON.") from error
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: GraphQLContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        try:
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        except HTTPException as error:
+            if request_adapter.method == "GET" and isinstance(
+                error.__cause__, InvalidOperationTypeError
+            ):
+                raise HTTPException(
+                    405, "Only queries can be sent with GET; send mutations with POST."
+                ) from error
+            raise
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        response = process_result(result)
+        if getattr(
+            request.state, "graphql_media_type", APPLICATION_JSON
+        ) == GRAPHQL_RESPONSE_JSON and _is_request_error(result):
+            # The spec: a request that could not be executed has no `data` entry.
+            request.state.graphql_request_error = True
+            del response["data"]
+        return response
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return graphiql_response()
 
 
 async def get_context(request: Request) -> GraphQLContext:
@@ -40,26 +259,23 @@ async def get_context(request: Request) -> GraphQLContext:
     )
 
 
-def _error_body(message: str, code: str) -> dict[str, Any]:
-    return {"errors": [{"message": message, "extensions": {"code": code}}]}
-
-
 async def _invalid_token(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, InvalidTokenError)
     # An invalid token is never treated as anonymous: the whole request is refused.
-    return JSONResponse(
-        _error_body(f"Invalid bearer token: {error.reason}.", UNAUTHENTICATED),
+    return graphql_error_response(
+        request,
+        f"Invalid bearer token: {error.reason}.",
+        UNAUTHENTICATED,
         status_code=401,
         headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
     )
 
 
 async def _keys_unavailable(request: Request, error: Exception) -> JSONResponse:
-    return JSONResponse(
-        _error_body(
-            "The identity provider's signing keys cannot be fetched; try again shortly.",
-            "SERVICE_UNAVAILABLE",
-        ),
+    return graphql_error_response(
+        request,
+        "The identity provider's signing keys cannot be fetched; try again shortly.",
+        "SERVICE_UNAVAILABLE",
         status_code=503,
         headers={"Retry-After": "5"},
     )
@@ -69,13 +285,17 @@ def mount_graphql(app: FastAPI, runtime: Runtime) -> None:
     settings = runtime.settings
     schema = create_schema(
         record_deprecated_usage=runtime.metrics.record_deprecated_usage,
+        record_operation=runtime.metrics.record_operation,
         introspection=settings.introspection,
+        limits=settings.query_limits(),
     )
-    router: GraphQLRouter[GraphQLContext, None] = GraphQLRouter(
+    router = GraphQLOverHTTPRouter(
         schema,
         context_getter=get_context,
         graphql_ide="graphiql" if settings.graphiql else None,
     )
     app.include_router(router, prefix="/graphql")
+    if settings.graphiql:
+        mount_graphiql_assets(app)
     app.add_exception_handler(InvalidTokenError, _invalid_token)
     app.add_exception_handler(JWKSUnavailableError, _keys_unavailable)

@@ -39,6 +39,7 @@ class _Verified:
     key: jwt.PyJWK
     valid_until: float
 
+
 _PYJWT_REASONS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
     (jwt.ExpiredSignatureError, "token expired"),
     (jwt.ImmatureSignatureError, "token not yet valid"),

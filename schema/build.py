@@ -17,6 +17,8 @@ from strawberry.types import ExecutionContext
 
 from schema.extensions.count_deprecated_usage import CountDeprecatedUsage, RecordUsage
 from schema.extensions.mask_unexpected_errors import MaskUnexpectedErrors
+from schema.extensions.query_limits import QueryLimits
+from schema.extensions.record_operation_metrics import RecordOperation, RecordOperationMetrics
 from schema.mutations import Mutation
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
@@ -36,14 +38,24 @@ def _ignore_usage(coordinate: str, context: object) -> None:
     return None
 
 
+def _ignore_operation(operation: str, seconds: float, error_codes: list[str]) -> None:
+    return None
+
+
 def create_schema(
     *,
     record_deprecated_usage: RecordUsage = _ignore_usage,
+    record_operation: RecordOperation = _ignore_operation,
     introspection: bool = True,
+    limits: QueryLimits = QueryLimits(),  # noqa: B008 - frozen, so safe as a default
 ) -> strawberry.Schema:
     """The schema; extensions are passed as classes or factories, never shared instances."""
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        # First, so it exits last and counts the errors as the client sees them.
+        lambda: RecordOperationMetrics(record_operation),
         MaskUnexpectedErrors,
+        # Before ParserCache: the token limit must run before anything parses.
+        *limits.extensions(),
         ParserCache,
         ValidationCache,
         lambda: CountDeprecatedUsage(record_deprecated_usage),
