@@ -6,29 +6,27 @@ are counted per operation, each time a fragment is spread.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import cache
-from typing import Any
 
 from graphql import (
     FieldNode,
-    FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    ValidationContext,
     ValidationRule,
 )
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import AddValidationRules
+
+from schema.extensions.operation_limit import Fragments, operation_limit_rule
 
 TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
 
 
 def count_aliases(
     selection_set: SelectionSetNode | None,
-    fragments: dict[str, FragmentDefinitionNode],
+    fragments: Fragments,
     visiting: frozenset[str] = frozenset(),
 ) -> int:
     """Aliased fields below `selection_set`, following fragments (cycles are not followed)."""
@@ -54,40 +52,18 @@ def count_aliases(
 def aliases_rule(max_aliases: int) -> type[ValidationRule]:
     """The validation rule for `max_aliases`; one class per limit, so validation stays cacheable."""
 
-    class AliasesRule(ValidationRule):
-        def __init__(self, context: ValidationContext) -> None:
-            super().__init__(context)
-            self.fragments = {
-                definition.name.value: definition
-                for definition in context.document.definitions
-                if isinstance(definition, FragmentDefinitionNode)
-            }
+    def refuse(aliases: int, operation: OperationDefinitionNode) -> GraphQLError:
+        return GraphQLError(
+            f"The operation uses {aliases} aliases; the maximum is {max_aliases}.",
+            operation,
+            extensions={"code": TOO_MANY_ALIASES, "aliases": aliases, "maxAliases": max_aliases},
+        )
 
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            aliases = count_aliases(node.selection_set, self.fragments)
-            if aliases > max_aliases:
-                self.report_error(
-                    GraphQLError(
-                        f"The operation uses {aliases} aliases; the maximum is {max_aliases}.",
-                        node,
-                        extensions={
-                            "code": TOO_MANY_ALIASES,
-                            "aliases": aliases,
-                            "maxAliases": max_aliases,
-                        },
-                    )
-                )
-
-    return AliasesRule
+    return operation_limit_rule(count_aliases, max_aliases, refuse)
 
 
-class LimitAliases(SchemaExtension):
+class LimitAliases(AddValidationRules):
     """Adds the alias rule to validation, so an alias bomb never executes."""
 
     def __init__(self, max_aliases: int) -> None:
-        self.rule = aliases_rule(max_aliases)
-
-    def on_operation(self) -> Iterator[None]:
-        context = self.execution_context
-        context.validation_rules = (*context.validation_rules, self.rule)
-        yield
+        super().__init__([aliases_rule(max_aliases)])

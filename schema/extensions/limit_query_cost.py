@@ -38,6 +38,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from schema.competitor_discovery_connection import MAX_FIRST
+from schema.extensions.operation_limit import fragments_by_name
 
 MAX_COST_EXCEEDED = "MAX_COST_EXCEEDED"
 DEFAULT_LIST_SIZE = 10
@@ -167,11 +168,7 @@ class LimitQueryCost(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if document is not None and context.result is None:
-            fragments = {
-                definition.name.value: definition
-                for definition in document.definitions
-                if isinstance(definition, FragmentDefinitionNode)
-            }
+            fragments = fragments_by_name(document)
             operation = _chosen_operation(document.definitions, context.operation_name)
             if operation is not None:
                 cost = operation_cost(

@@ -12,20 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import cache
-from typing import Any
 
 from graphql import (
     FieldNode,
-    FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    ValidationContext,
     ValidationRule,
 )
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import AddValidationRules
+
+from schema.extensions.operation_limit import Fragments, operation_limit_rule
 
 QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
 # graphql-core's own MaxIntrospectionDepthRule (fields { type { fields ... } } past
@@ -38,7 +37,7 @@ OF_TYPE = "ofType"
 
 def selection_depth(
     selection_set: SelectionSetNode | None,
-    fragments: dict[str, FragmentDefinitionNode],
+    fragments: Fragments,
     visiting: frozenset[str] = frozenset(),
     parent_field: str | None = None,
 ) -> int:
@@ -71,39 +70,21 @@ def selection_depth(
 def depth_rule(max_depth: int) -> type[ValidationRule]:
     """The validation rule for `max_depth`; one class per limit, so validation stays cacheable."""
 
-    class QueryDepthRule(ValidationRule):
-        def __init__(self, context: ValidationContext) -> None:
-            super().__init__(context)
-            self.fragments = {
-                definition.name.value: definition
-                for definition in context.document.definitions
-                if isinstance(definition, FragmentDefinitionNode)
-            }
+    def refuse(depth: int, operation: OperationDefinitionNode) -> GraphQLError:
+        return GraphQLError(
+            f"The operation is {depth} fields deep; the maximum is {max_depth}.",
+            operation,
+            extensions={"code": QUERY_TOO_DEEP, "depth": depth, "maxDepth": max_depth},
+        )
 
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            depth = selection_depth(node.selection_set, self.fragments)
-            if depth > max_depth:
-                self.report_error(
-                    GraphQLError(
-                        f"The operation is {depth} fields deep; the maximum is {max_depth}.",
-                        node,
-                        extensions={"code": QUERY_TOO_DEEP, "depth": depth, "maxDepth": max_depth},
-                    )
-                )
-
-    return QueryDepthRule
+    return operation_limit_rule(selection_depth, max_depth, refuse)
 
 
-class LimitQueryDepth(SchemaExtension):
+class LimitQueryDepth(AddValidationRules):
     """Adds the depth rule to validation, so a too-deep operation never executes."""
 
     def __init__(self, max_depth: int) -> None:
-        self.rule = depth_rule(max_depth)
-
-    def on_operation(self) -> Iterator[None]:
-        context = self.execution_context
-        context.validation_rules = (*context.validation_rules, self.rule)
-        yield
+        super().__init__([depth_rule(max_depth)])
 
     def on_validate(self) -> Iterator[None]:
         yield
