@@ -14,8 +14,7 @@ import pytest
 from auth import DevIssuer
 from tests.reliability.load import Load
 from tests.reliability.own_postgres import OwnPostgres
-from tests.reliability.service import service
-from tests.support.server_process import clean_environment
+from tests.support.server_process import clean_environment, service
 
 OUTAGE_SECONDS = 3.0
 RECOVERY_LIMIT_SECONDS = 5.0

@@ -12,11 +12,10 @@ import asyncpg
 import httpx
 
 from auth import DevIssuer
-from tests.reliability.service import service
 from tests.support.databases import _asyncpg_dsn
 from tests.support.discovery import DISCOVER
 from tests.support.fake_exa import FakeExaConfig, run_fake_exa
-from tests.support.server_process import clean_environment
+from tests.support.server_process import clean_environment, service
 
 PROVIDER_DELAY_SECONDS = 2.0
 

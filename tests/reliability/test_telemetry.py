@@ -9,10 +9,9 @@ import httpx
 
 from auth import DevIssuer
 from tests.reliability.metrics_text import sample
-from tests.reliability.service import service
 from tests.support.discovery import discover
 from tests.support.graphql import GraphQLClient
-from tests.support.server_process import clean_environment
+from tests.support.server_process import clean_environment, service
 
 NAMED = "query MyProgress { onboardingProgress { currentStep } }"
 MALFORMED = "query MyProgress { onboardingProgress { "
