@@ -251,6 +251,13 @@ def _milliseconds(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
+def _field(pattern: str, output: str) -> str:
+    found = re.search(pattern, output, re.MULTILINE)
+    if found is None:
+        raise RuntimeError(f"wrk printed no {pattern!r}:\n{output}")
+    return found.group(1)
+
+
 def run_wrk(
     wrk: str, url: str, script: Path, *, connections: int, duration: int, warmup: int
 ) -> tuple[float, float, float, int]:
@@ -259,9 +266,10 @@ def run_wrk(
     output = subprocess.run(
         [*common, f"-d{duration}s", url], check=True, capture_output=True, text=True
     ).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    p50 = _milliseconds(re.search(r"50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
-    p99 = _milliseconds(re.search(r"99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    rate = float(_field(r"Requests/sec:\s+([\d.]+)", output))
+    # Anchored: "+/- Stdev" columns such as "68.50%" would match a bare "50%".
+    p50 = _milliseconds(_field(r"^\s+50%\s+(\S+)", output))
+    p99 = _milliseconds(_field(r"^\s+99%\s+(\S+)", output))
     errors_match = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(r"Socket errors: (.*)", output)
     errors = int(errors_match.group(1)) if errors_match else 0
