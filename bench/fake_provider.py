@@ -15,7 +15,8 @@ from fastapi import FastAPI, Request
 
 
 def _result(rank: int) -> dict[str, Any]:
-    url = f"https://competitor-{rank}.example.com/"
+    # Distinct registrable domains: the provider keeps one competitor per domain.
+    url = f"https://competitor-{rank}.com/"
     return {
         "id": url,
         "url": url,
