@@ -12,6 +12,7 @@ from sqlalchemy import select
 from auth import DevIssuer
 from db.engine import create_engine
 from db.models import ProgressRow
+from tests.support.graphql import execute_over_http
 from tests.support.onboarding import COMPLETE_STEP, PROGRESS, SKIP_STEP, STEP_DATA
 from tests.support.server_process import clean_environment, serve
 
@@ -26,19 +27,6 @@ def _data_for(step: int, round_number: int) -> dict[str, Any]:
     if step == 2:
         return {"website": f"https://round-{round_number}.example.com"}
     return {"round": round_number}
-
-
-async def _post(
-    client: httpx.AsyncClient, base_url: str, token: str, query: str, variables: dict[str, Any]
-) -> dict[str, Any]:
-    response = await client.post(
-        f"{base_url}/graphql",
-        json={"query": query, "variables": variables},
-        headers={"authorization": f"Bearer {token}"},
-    )
-    assert response.status_code == 200, response.text
-    data: dict[str, Any] = response.json()["data"]
-    return data
 
 
 async def _version(database_url: str) -> int:
@@ -66,15 +54,15 @@ async def test_concurrent_completions_across_two_processes_lose_nothing(
             # and a user who has done steps 1 to 5
             for step in (1, 2, 3, 5):
                 if step == 5:
-                    await _post(client, first, token, SKIP_STEP, {"input": {"step": 4}})
+                    await execute_over_http(client, first, token, SKIP_STEP, {"input": {"step": 4}})
                 variables = {"input": {"step": step, "data": STEP_DATA[step]}}
-                await _post(client, first, token, COMPLETE_STEP, variables)
+                await execute_over_http(client, first, token, COMPLETE_STEP, variables)
             start_version = await _version(postgres_database_url)
             for round_number in range(ROUNDS):
                 # when, in each round, four different steps are re-completed at once,
                 # alternately through each process
                 writes = [
-                    _post(
+                    execute_over_http(
                         client,
                         (first, second)[index % 2],
                         token,
@@ -88,7 +76,8 @@ async def test_concurrent_completions_across_two_processes_lose_nothing(
                 for payload in payloads:
                     assert payload["completeOnboardingStep"]["userErrors"] == []
                 # and every step holds this round's data: no write overwrote another
-                progress = (await _post(client, second, token, PROGRESS, {}))["onboardingProgress"]
+                read = await execute_over_http(client, second, token, PROGRESS)
+                progress = read["onboardingProgress"]
                 steps = progress["steps"]
                 assert (
                     steps[0]["data"]["apiKeys"]["gemini"]

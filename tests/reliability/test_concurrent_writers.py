@@ -33,6 +33,7 @@ from sqlalchemy import func, select
 from auth import DevIssuer
 from db.engine import create_engine
 from db.models import ProgressRow, StepRow
+from tests.support.graphql import execute_over_http
 from tests.support.onboarding import (
     COMPLETE_STEP,
     PROGRESS,
@@ -130,21 +131,6 @@ def _observed(progress: dict[str, Any]) -> tuple[datetime, State]:
     return datetime.fromisoformat(progress["updatedAt"]), state
 
 
-async def _send(
-    client: httpx.AsyncClient, base_url: str, token: str, query: str, variables: dict[str, Any]
-) -> dict[str, Any]:
-    response = await client.post(
-        f"{base_url}/graphql",
-        json={"query": query, "variables": variables},
-        headers={"authorization": f"Bearer {token}"},
-    )
-    body = response.json()
-    assert response.status_code == 200, body
-    assert "errors" not in body, body
-    data: dict[str, Any] = body["data"]
-    return data
-
-
 async def _rows(database_url: str) -> tuple[int, int, int, int]:
     """The user's progress version, progress rows, step rows and distinct step numbers."""
     engine = create_engine(database_url)
@@ -185,23 +171,23 @@ async def test_concurrent_writers_in_two_processes_leave_a_serial_history(
             # and a user who has completed steps 1 to 3
             for step in (1, 2, 3):
                 variables = {"input": {"step": step, "data": STEP_DATA[step]}}
-                await _send(client, first, token, COMPLETE_STEP, variables)
+                await execute_over_http(client, first, token, COMPLETE_STEP, variables)
             start = _observed(
-                (await _send(client, first, token, PROGRESS, {}))["onboardingProgress"]
+                (await execute_over_http(client, first, token, PROGRESS, {}))["onboardingProgress"]
             )
             start_version = (await _rows(postgres_database_url))[0]
 
             # when 50 writers on each process change that user's onboarding at once
             answers = await asyncio.gather(
                 *(
-                    _send(
+                    execute_over_http(
                         client, (first, second)[i % 2], token, write.document[0], write.variables()
                     )
                     for i, write in enumerate(writes)
                 )
             )
             final = _observed(
-                (await _send(client, second, token, PROGRESS, {}))["onboardingProgress"]
+                (await execute_over_http(client, second, token, PROGRESS, {}))["onboardingProgress"]
             )
 
     # then every answer was accepted, refused by the rules, or CONFLICT

@@ -42,3 +42,23 @@ class GraphQLClient:
         assert "errors" not in body, body["errors"]
         data: dict[str, Any] = body["data"]
         return data
+
+
+async def execute_over_http(
+    client: httpx.AsyncClient,
+    base_url: str,
+    token: str,
+    query: str,
+    variables: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The `data` of a request to a served process that must succeed without GraphQL errors."""
+    response = await client.post(
+        f"{base_url}/graphql",
+        json={"query": query, "variables": variables or {}},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    body = response.json()
+    assert response.status_code == 200, body
+    assert "errors" not in body, body
+    data: dict[str, Any] = body["data"]
+    return data
