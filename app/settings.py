@@ -9,8 +9,6 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from schema.extensions.query_limits import QueryLimits
-
 
 def _split_commas(value: object) -> object:
     if isinstance(value, str):
@@ -83,15 +81,6 @@ class Settings(BaseSettings):
                     + " (the dev issuer and generated keys are for development only)"
                 )
         return self
-
-    def query_limits(self) -> QueryLimits:
-        """The GraphQL query limits (DESIGN §11) these settings ask for."""
-        return QueryLimits(
-            max_depth=self.max_query_depth,
-            max_aliases=self.max_aliases,
-            max_tokens=self.max_tokens,
-            max_cost=self.max_query_cost,
-        )
 
     @property
     def uses_dev_issuer(self) -> bool:
