@@ -16,4 +16,5 @@ def query_limits(settings: Settings) -> QueryLimits:
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
         max_cost=settings.max_query_cost,
+        max_recursive_selections=settings.max_recursive_selections,
     )

@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, ge=0)
     max_tokens: int = Field(default=2000, ge=1)
     max_query_cost: int = Field(default=1000, ge=1)
+    max_recursive_selections: int = Field(default=10_000, ge=1)
 
     @model_validator(mode="before")
     @classmethod
