@@ -42,9 +42,8 @@ def price_operation(
     Variables that do not coerce are an error execution reports before any
     resolver runs, so such an operation costs nothing.
     """
-    coerced = get_variable_values(
-        schema, operation.variable_definitions or (), dict(variables or {})
-    )
+    inputs = dict(variables) if isinstance(variables, Mapping) else {}
+    coerced = get_variable_values(schema, operation.variable_definitions or (), inputs)
     if isinstance(coerced, list):
         return None
     walker = SelectionWalker(
