@@ -28,6 +28,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from app.graphiql import graphiql_response, mount_graphiql_assets
+from app.query_limits import query_limits
 from app.request_id import current_request_id
 from app.runtime import Runtime
 from auth import InvalidTokenError, JWKSUnavailableError, authenticate
@@ -287,7 +288,7 @@ def mount_graphql(app: FastAPI, runtime: Runtime) -> None:
         record_deprecated_usage=runtime.metrics.record_deprecated_usage,
         record_operation=runtime.metrics.record_operation,
         introspection=settings.introspection,
-        limits=settings.query_limits(),
+        limits=query_limits(settings),
     )
     router = GraphQLOverHTTPRouter(
         schema,

@@ -9,8 +9,6 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from schema.extensions.query_limits import QueryLimits
-
 
 def _split_commas(value: object) -> object:
     if isinstance(value, str):
@@ -54,6 +52,7 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, ge=0)
     max_tokens: int = Field(default=2000, ge=1)
     max_query_cost: int = Field(default=1000, ge=1)
+    max_recursive_selections: int = Field(default=10_000, ge=1)
 
     @model_validator(mode="before")
     @classmethod
@@ -83,15 +82,6 @@ class Settings(BaseSettings):
                     + " (the dev issuer and generated keys are for development only)"
                 )
         return self
-
-    def query_limits(self) -> QueryLimits:
-        """The GraphQL query limits (DESIGN §11) these settings ask for."""
-        return QueryLimits(
-            max_depth=self.max_query_depth,
-            max_aliases=self.max_aliases,
-            max_tokens=self.max_tokens,
-            max_cost=self.max_query_cost,
-        )
 
     @property
     def uses_dev_issuer(self) -> bool:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 
 import strawberry
 
 import discovery
+from discovery.models import MAX_RESULTS
 from resolvers.discovery_codec import Discovery
+from schema.field_cost import list_size
 
 
 @strawberry.type(description="A company that competes with the researched site.")
@@ -99,13 +102,15 @@ class CompetitorDiscovery:
         description="How many of those the provider could not find (0 when all were found)."
     )
     competitors: list[Competitor] = strawberry.field(
-        description="The competitors found, most relevant first; the site's own domain never."
+        description="The competitors found, most relevant first; the site's own domain never.",
+        metadata=list_size(MAX_RESULTS),
     )
     social_media_accounts: SocialMediaAccounts = strawberry.field(
         description="The researched site's own social profiles."
     )
     social_media_citations: list[SocialMediaCitation] = strawberry.field(
-        description="Where each social profile was found."
+        description="Where each social profile was found.",
+        metadata=list_size(len(fields(discovery.SocialMediaAccounts))),  # one per platform
     )
     research_summary: ResearchSummary = strawberry.field(
         description="Figures and findings computed from the competitors."

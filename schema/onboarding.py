@@ -12,6 +12,7 @@ from db.records import ProgressRecord
 from resolvers import rules
 from resolvers.steps import STEPS
 from schema.enums import StepKey, StepStatus
+from schema.field_cost import list_size
 
 
 @strawberry.type(description="One of the six onboarding steps, for the viewer.")
@@ -49,7 +50,9 @@ class OnboardingProgress:
     can_complete_onboarding: bool = strawberry.field(
         description="Whether `completeOnboarding` would succeed now."
     )
-    steps: list[OnboardingStep] = strawberry.field(description="All six steps, in order.")
+    steps: list[OnboardingStep] = strawberry.field(
+        description="All six steps, in order.", metadata=list_size(len(STEPS))
+    )
 
     @strawberry.field(description="One step by number; null when there is no such step.")
     def step(

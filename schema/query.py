@@ -18,6 +18,7 @@ from schema.competitor_discovery_connection import (
 )
 from schema.context import Info
 from schema.deprecation import session_id_argument
+from schema.field_cost import page_size
 from schema.onboarding import (
     OnboardingProgress,
     OnboardingStep,
@@ -64,7 +65,10 @@ class Query:
         found = await find_discovery(info.context.services, viewer.id, str(id))
         return CompetitorDiscovery.from_discovery(found) if found is not None else None
 
-    @strawberry.field(description="The viewer's competitor discoveries, newest first.")
+    @strawberry.field(
+        description="The viewer's competitor discoveries, newest first.",
+        metadata=page_size("first", maximum=MAX_FIRST),
+    )
     async def competitor_discoveries(
         self,
         info: Info,

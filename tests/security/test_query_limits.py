@@ -16,6 +16,7 @@ from app.runtime import Runtime
 from app.settings import Settings
 from tests.support.app import http_client_for, running_app
 from tests.support.graphql import GraphQLClient
+from tests.support.hostile_documents import fragment_doubling
 
 INTROSPECTION = get_introspection_query(input_value_deprecation=True)
 
@@ -54,6 +55,14 @@ MUTATION_COST_BOMB = (
     + " }"
 )
 DISCOVERIES = "{ competitorDiscoveries { edges { node { id } } } }"
+COST_BY_VARIABLE_DEFAULT = """
+query History($first: Int = 100) {
+  competitorDiscoveries(first: $first) { edges { node { competitors { url } } } }
+}
+"""
+
+
+FRAGMENT_BOMB = fragment_doubling(40)
 
 
 @pytest.fixture
@@ -149,6 +158,46 @@ async def test_the_cost_follows_first_given_in_variables(graphql: GraphQLClient)
     assert small.json() == {"data": {"competitorDiscoveries": {"edges": []}}}
 
 
+async def test_a_variables_default_is_priced_like_a_literal(graphql: GraphQLClient) -> None:
+    # given $first declared with the default 100 / when the request gives no value for it
+    response = await graphql.post(COST_BY_VARIABLE_DEFAULT)
+    # then it is priced as first: 100 (execution would use 100), not as the field's default 10
+    error = next(
+        e for e in response.json()["errors"] if e["extensions"]["code"] == "MAX_COST_EXCEEDED"
+    )
+    assert error["extensions"]["cost"] == 10201
+    # and a value given for it still wins over the default
+    small = await graphql.post(COST_BY_VARIABLE_DEFAULT, {"first": 5})
+    assert small.json() == {"data": {"competitorDiscoveries": {"edges": []}}}
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+async def test_a_fragment_doubling_document_is_refused_before_execution(
+    app: FastAPI, http: httpx.AsyncClient, method: str
+) -> None:
+    # given 1.6 KB that expands to 2^40 selections, sent anonymously
+    # when it is posted, or sent as a query over GET
+    with counting_sql(app) as statements:
+        if method == "POST":
+            response = await http.post("/graphql", json={"query": FRAGMENT_BOMB})
+        else:
+            response = await http.get("/graphql", params={"query": FRAGMENT_BOMB})
+    # then it is refused by the selection limit, naming it, and nothing ran
+    error = assert_rejected_before_execution(
+        response, "MAX_RECURSIVE_SELECTIONS_EXCEEDED", statements
+    )
+    assert error["extensions"]["maxSelections"] == 10_000
+    assert error["extensions"]["selections"] > 10_000
+    assert "10000" in error["message"]
+
+
+async def test_fragments_spread_within_the_selection_limit_run(graphql: GraphQLClient) -> None:
+    # given a document whose fragments expand to 3,071 selections (under 10,000)
+    data = await graphql.execute(fragment_doubling(10))
+    # then it runs: the limit refuses expansion, not fragments
+    assert data == {"__typename": "Query"}
+
+
 async def test_a_mutation_over_the_cost_changes_nothing(
     app: FastAPI, graphql: GraphQLClient
 ) -> None:
@@ -205,6 +254,13 @@ async def test_a_document_nested_past_the_parser_is_refused_unexecuted(
             "TOO_MANY_TOKENS",
         ),
         ("max_query_cost", 5, "{ onboardingProgress { steps { number } } }", "MAX_COST_EXCEEDED"),
+        (
+            "max_recursive_selections",
+            6,
+            "{ viewer { ...Who onboarding { ...Step } } } fragment Who on Viewer { id email }"
+            " fragment Step on OnboardingProgress { currentStep }",
+            "MAX_RECURSIVE_SELECTIONS_EXCEEDED",
+        ),
     ],
 )
 async def test_each_limit_is_configurable(

@@ -1,0 +1,17 @@
+"""GraphQL documents an attacker sends, shared by the tests that refuse them."""
+
+from __future__ import annotations
+
+
+def fragment_doubling(fragments: int) -> str:
+    """`{ ...FN }` where each fragment spreads the one before it twice.
+
+    About 40 bytes a fragment; expanded, it is 3 x 2^N - 1 selections (2^N
+    `__typename`s), which depth, aliases and cost do not see: `__typename` is
+    one level deep, unaliased and free.
+    """
+    definitions = [f"query {{ ...F{fragments} }}", "fragment F0 on Query { __typename }"]
+    definitions += [
+        f"fragment F{n} on Query {{ ...F{n - 1} ...F{n - 1} }}" for n in range(1, fragments + 1)
+    ]
+    return "\n".join(definitions)
