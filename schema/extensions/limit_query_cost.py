@@ -48,6 +48,7 @@ KNOWN_LIST_SIZES: Mapping[str, int] = {
     "OnboardingProgress.steps": 6,
     "CompetitorDiscovery.competitors": 100,  # numResults is at most 100
     "CompetitorDiscovery.socialMediaCitations": 6,  # one per platform
+    "Query.nodes": 100,  # MAX_NODE_IDS in schema/node_lookup.py
 }
 
 
