@@ -8,7 +8,8 @@
  * page query → completeOnboardingStep: the page's progress and step fragments
  * show the new state with no refetch → the step refetched through `node` by its
  * `@refetchable` query → discoverCompetitors with `@prependNode`, then with
- * `@prependEdge`: the connection shows both, newest first → a hard
+ * `@prependEdge`: the connection shows both, newest first, and the cached
+ * answer to a repeated request is not added twice → a hard
  * resetOnboarding with `@deleteEdge` on `deletedDiscoveryIds`: gone again.
  */
 import { strict as assert } from "node:assert";
@@ -156,8 +157,14 @@ try {
     input: { userUrl: edgeUrl, numResults: 3 },
     connections,
   });
+  // The same request again answers the stored discovery (`cached`): already on the page, not added twice.
+  const cached = await commit<onboardingPageDiscoverMutation>(environment, discoverMutation, {
+    input: { userUrl: WEBSITE, numResults: 3 },
+    connections,
+  });
+  assert.deepEqual(cached.discoverCompetitors.userErrors, []);
   const edges = pageData.current.competitorDiscoveries.edges;
-  assert.equal(edges.length, 2, "both discoveries were prepended to the connection");
+  assert.equal(edges.length, 2, "both discoveries were prepended to the connection, once each");
   const newest = live<onboardingPage_discovery$data>(environment, discoveryFragment, edges[0]?.node);
   const older = live<onboardingPage_discovery$data>(environment, discoveryFragment, edges[1]?.node);
   assert.equal(newest.data.userUrl, `${edgeUrl}/`);
@@ -174,14 +181,14 @@ try {
   );
   assert.equal(progress.data.currentStep, 1);
   assert.equal(firstStep.data.status, "PENDING");
-  assert.equal(signed.requests(), 6, "one request per operation, no refetch anywhere");
+  assert.equal(signed.requests(), 7, "one request per operation, no refetch anywhere");
 
   guard.restore();
   guard.assertSilent("relay");
   console.log(
     "relay-runtime store: completeOnboardingStep shows in the page's fragments with no refetch; " +
       "@refetchable step through node; @prependNode and @prependEdge into the connection; " +
-      "@deleteEdge from deletedDiscoveryIds; 6 requests for 6 operations; warnings: none",
+      "@deleteEdge from deletedDiscoveryIds; 7 requests for 7 operations; warnings: none",
   );
 } catch (error) {
   guard.restore();
