@@ -59,6 +59,30 @@ async def get_discovery(
     return _record(row) if row is not None else None
 
 
+async def get_discoveries(
+    connection: AsyncConnection, user_id: str, discovery_ids: Sequence[str]
+) -> list[DiscoveryRecord]:
+    """Those of the discoveries that exist and belong to `user_id`, in one statement."""
+    rows = (
+        await connection.execute(
+            select(_discoveries).where(
+                _discoveries.c.id.in_(list(discovery_ids)), _discoveries.c.user_id == user_id
+            )
+        )
+    ).all()
+    return [_record(row) for row in rows]
+
+
+async def count_discoveries(connection: AsyncConnection, user_id: str) -> int:
+    """How many discoveries the user has."""
+    count = (
+        await connection.execute(
+            select(func.count()).select_from(_discoveries).where(_discoveries.c.user_id == user_id)
+        )
+    ).scalar_one()
+    return int(count)
+
+
 async def find_recent_identical(
     connection: AsyncConnection,
     *,
@@ -127,7 +151,9 @@ async def list_discoveries(
     return [_record(row) for row in (await connection.execute(query)).all()]
 
 
-async def delete_discoveries(connection: AsyncConnection, user_id: str) -> int:
-    """Delete every discovery of the user; how many there were."""
-    result = await connection.execute(delete(_discoveries).where(_discoveries.c.user_id == user_id))
-    return int(result.rowcount)
+async def delete_discoveries(connection: AsyncConnection, user_id: str) -> list[str]:
+    """Delete every discovery of the user; the ids of those deleted."""
+    result = await connection.execute(
+        delete(_discoveries).where(_discoveries.c.user_id == user_id).returning(_discoveries.c.id)
+    )
+    return list(result.scalars())

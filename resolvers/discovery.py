@@ -18,7 +18,9 @@ from typing import Any
 
 from db.discovery_repository import (
     count_created_since,
+    count_discoveries,
     find_recent_identical,
+    get_discoveries,
     get_discovery,
     insert_discovery,
     list_discoveries,
@@ -149,6 +151,21 @@ async def find_discovery(services: Services, user_id: str, global_id: str) -> Di
     async with read_transaction(services.engine) as connection:
         record = await get_discovery(connection, user_id, key)
     return decode(record) if record is not None else None
+
+
+async def find_discoveries(
+    services: Services, user_id: str, discovery_ids: Sequence[str]
+) -> dict[str, Discovery]:
+    """The user's discoveries among `discovery_ids` (stored ids), by id; others are left out."""
+    async with read_transaction(services.engine) as connection:
+        records = await get_discoveries(connection, user_id, discovery_ids)
+    return {record.id: decode(record) for record in records}
+
+
+async def discovery_count(services: Services, user_id: str) -> int:
+    """How many discoveries the user has, for a connection's `totalCount`."""
+    async with read_transaction(services.engine) as connection:
+        return await count_discoveries(connection, user_id)
 
 
 async def discovery_page(

@@ -43,6 +43,8 @@ class Outcome:
 
     progress: ProgressRecord
     problems: tuple[Problem, ...] = ()
+    # Stored ids of the discoveries the change deleted (a hard reset), for clients to evict.
+    deleted_discovery_ids: tuple[str, ...] = ()
 
     @property
     def succeeded(self) -> bool:
@@ -148,12 +150,19 @@ async def complete_onboarding(services: Services, user_id: str) -> Outcome:
 async def reset_onboarding(services: Services, user_id: str, *, hard: bool = False) -> Outcome:
     """Start over; `hard` also deletes the user's discoveries, in the same transaction."""
 
-    async def delete_user_discoveries(connection: AsyncConnection) -> object:
-        return await delete_discoveries(connection, user_id)
+    deleted: list[str] = []
 
-    return await _change(
+    async def delete_user_discoveries(connection: AsyncConnection) -> object:
+        # Replaced on every attempt: only the attempt that commits counts.
+        deleted[:] = await delete_discoveries(connection, user_id)
+        return deleted
+
+    outcome = await _change(
         services,
         user_id,
         lambda progress, now: (rules.reset(progress, now), ()),
         also=delete_user_discoveries if hard else None,
     )
+    if not outcome.succeeded:
+        return outcome
+    return replace(outcome, deleted_discovery_ids=tuple(deleted))

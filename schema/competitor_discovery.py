@@ -10,11 +10,27 @@ import strawberry
 import discovery
 from discovery.models import MAX_RESULTS
 from resolvers.discovery_codec import Discovery
+from resolvers.global_ids import discovery_part_id
 from schema.field_cost import list_size
+from schema.node import Node
+
+VALUE_ID_DESCRIPTION = (
+    "Stable cache key, made from the discovery's id{key}, so normalized caches (Apollo,"
+    " urql Graphcache, Relay) store it with no configuration. Not a `Node` id: this is a"
+    " value inside its discovery, with no identity of its own; refetch the discovery."
+)
 
 
-@strawberry.type(description="A company that competes with the researched site.")
+@strawberry.type(
+    description=(
+        "A company that competes with the researched site. A value inside its discovery"
+        " (it never changes), not an object of its own."
+    )
+)
 class Competitor:
+    id: strawberry.ID = strawberry.field(
+        description=VALUE_ID_DESCRIPTION.format(key=" and the competitor's domain")
+    )
     url: str = strawberry.field(description="The competitor's page the provider found.")
     domain: str = strawberry.field(description="Its registrable domain, e.g. `etsy.com`.")
     title: str | None = strawberry.field(description="Page or company title, if known.")
@@ -33,8 +49,9 @@ class Competitor:
     )
 
     @classmethod
-    def from_model(cls, competitor: discovery.Competitor) -> Competitor:
+    def from_model(cls, competitor: discovery.Competitor, discovery_id: str) -> Competitor:
         return cls(
+            id=strawberry.ID(discovery_part_id("Competitor", discovery_id, competitor.domain)),
             url=competitor.url,
             domain=competitor.domain,
             title=competitor.title,
@@ -49,9 +66,13 @@ class Competitor:
 
 
 @strawberry.type(
-    description="The researched site's own social profiles: each an https URL, or null if none."
+    description=(
+        "The researched site's own social profiles: each an https URL, or null if none."
+        " A value inside its discovery, not an object of its own."
+    )
 )
 class SocialMediaAccounts:
+    id: strawberry.ID = strawberry.field(description=VALUE_ID_DESCRIPTION.format(key=""))
     facebook: str | None = strawberry.field(description="Facebook page URL, or null.")
     twitter: str | None = strawberry.field(description="X (Twitter) profile URL, or null.")
     instagram: str | None = strawberry.field(description="Instagram profile URL, or null.")
@@ -60,18 +81,37 @@ class SocialMediaAccounts:
     tiktok: str | None = strawberry.field(description="TikTok profile URL, or null.")
 
     @classmethod
-    def from_model(cls, accounts: discovery.SocialMediaAccounts) -> SocialMediaAccounts:
-        return cls(**accounts.as_dict())
+    def from_model(
+        cls, accounts: discovery.SocialMediaAccounts, discovery_id: str
+    ) -> SocialMediaAccounts:
+        return cls(
+            id=strawberry.ID(discovery_part_id("SocialMediaAccounts", discovery_id)),
+            **accounts.as_dict(),
+        )
 
 
-@strawberry.type(description="A source a social profile was found at.")
+@strawberry.type(
+    description=(
+        "A source a social profile was found at. A value inside its discovery, not an"
+        " object of its own."
+    )
+)
 class SocialMediaCitation:
+    id: strawberry.ID = strawberry.field(
+        description=VALUE_ID_DESCRIPTION.format(key=" and the citation's position in it")
+    )
     url: str = strawberry.field(description="The profile URL that was cited.")
     title: str | None = strawberry.field(description="The cited page's title, if known.")
 
 
-@strawberry.type(description="Figures and findings computed from the competitors found.")
+@strawberry.type(
+    description=(
+        "Figures and findings computed from the competitors found. A value inside its"
+        " discovery, not an object of its own."
+    )
+)
 class ResearchSummary:
+    id: strawberry.ID = strawberry.field(description=VALUE_ID_DESCRIPTION.format(key=""))
     total_competitors: int = strawberry.field(description="How many competitors were found.")
     high_threat_count: int = strawberry.field(
         description=(
@@ -88,9 +128,12 @@ class ResearchSummary:
 
 
 @strawberry.type(description="One competitor research run, stored and owned by the viewer.")
-class CompetitorDiscovery:
+class CompetitorDiscovery(Node):
     id: strawberry.ID = strawberry.field(
-        description="Opaque global id; pass it to `competitorDiscovery` or step 3's `discoveryId`."
+        description=(
+            "Opaque, stable global id; pass it to `node`, `competitorDiscovery` or step 3's"
+            " `discoveryId`."
+        )
     )
     user_url: str = strawberry.field(description="The researched site's URL, normalised.")
     domain: str = strawberry.field(description="The researched site's registrable domain.")
@@ -128,6 +171,7 @@ class CompetitorDiscovery:
     def from_discovery(cls, found: Discovery) -> CompetitorDiscovery:
         record = found.record
         summary = found.research_summary
+        key = record.id
         return cls(
             id=strawberry.ID(found.global_id),
             user_url=record.url,
@@ -135,12 +179,18 @@ class CompetitorDiscovery:
             industry_context=record.industry_context,
             requested_results=record.requested_results,
             shortfall=found.shortfall,
-            competitors=[Competitor.from_model(c) for c in found.competitors],
-            social_media_accounts=SocialMediaAccounts.from_model(found.social_media_accounts),
+            competitors=[Competitor.from_model(c, key) for c in found.competitors],
+            social_media_accounts=SocialMediaAccounts.from_model(found.social_media_accounts, key),
             social_media_citations=[
-                SocialMediaCitation(url=c.url, title=c.title) for c in found.social_media_citations
+                SocialMediaCitation(
+                    id=strawberry.ID(discovery_part_id("SocialMediaCitation", key, position)),
+                    url=c.url,
+                    title=c.title,
+                )
+                for position, c in enumerate(found.social_media_citations)
             ],
             research_summary=ResearchSummary(
+                id=strawberry.ID(discovery_part_id("ResearchSummary", key)),
                 total_competitors=summary.total_competitors,
                 high_threat_count=summary.high_threat_count,
                 competitive_landscape=summary.competitive_landscape,

@@ -7,16 +7,23 @@ from datetime import datetime
 import strawberry
 from graphql import GraphQLError
 
-from resolvers.discovery import DiscoveryPage
+from resolvers.discovery import DiscoveryPage, discovery_count
+from resolvers.discovery_codec import Discovery
 from resolvers.global_ids import discovery_cursor, parse_discovery_cursor
 from schema.competitor_discovery import CompetitorDiscovery
+from schema.context import Info
 
 DEFAULT_FIRST = 10
 MAX_FIRST = 100
 INVALID_ARGUMENT = "INVALID_ARGUMENT"
 
 
-@strawberry.type(description="Where a page of a connection sits in the whole list.")
+@strawberry.type(
+    description=(
+        "Where a page of a connection sits in the whole list. A value of its connection,"
+        " with no identity of its own (caches keep it inside the connection)."
+    )
+)
 class PageInfo:
     has_next_page: bool = strawberry.field(description="Whether more items follow this page.")
     has_previous_page: bool = strawberry.field(
@@ -35,22 +42,29 @@ class CompetitorDiscoveryEdge:
     cursor: str = strawberry.field(description="Opaque position of this edge, for `after`.")
     node: CompetitorDiscovery = strawberry.field(description="The discovery.")
 
+    @classmethod
+    def from_discovery(cls, found: Discovery) -> CompetitorDiscoveryEdge:
+        return cls(
+            cursor=discovery_cursor(found.record.created_at, found.record.id),
+            node=CompetitorDiscovery.from_discovery(found),
+        )
+
 
 @strawberry.type(description="A page of the viewer's discoveries, newest first.")
 class CompetitorDiscoveryConnection:
     edges: list[CompetitorDiscoveryEdge] = strawberry.field(description="The discoveries.")
     page_info: PageInfo = strawberry.field(description="How to get the next page.")
+    owner: strawberry.Private[str]
+
+    @strawberry.field(description="How many discoveries the viewer has in all, on every page.")
+    async def total_count(self, info: Info) -> int:
+        return await discovery_count(info.context.services, self.owner)
 
     @classmethod
-    def from_page(cls, page: DiscoveryPage) -> CompetitorDiscoveryConnection:
-        edges = [
-            CompetitorDiscoveryEdge(
-                cursor=discovery_cursor(found.record.created_at, found.record.id),
-                node=CompetitorDiscovery.from_discovery(found),
-            )
-            for found in page.discoveries
-        ]
+    def from_page(cls, page: DiscoveryPage, owner: str) -> CompetitorDiscoveryConnection:
+        edges = [CompetitorDiscoveryEdge.from_discovery(found) for found in page.discoveries]
         return cls(
+            owner=owner,
             edges=edges,
             page_info=PageInfo(
                 has_next_page=page.has_next_page,

@@ -10,6 +10,7 @@ from strawberry.fastapi import BaseContext
 
 from auth import AuthenticatedUser
 from resolvers.services import Services
+from schema.loaders import DiscoveryByIdLoader, ProgressByUserLoader
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
 
@@ -28,6 +29,9 @@ class GraphQLContext(BaseContext):
         self.services = services
         self.client_name = client_name
         self.request_id = request_id
+        # One context per request, so these caches live exactly as long as the request.
+        self.progress_by_user = ProgressByUserLoader(services)
+        self.discovery_by_id = DiscoveryByIdLoader(services)
 
     def require_viewer(self) -> AuthenticatedUser:
         """The verified user, or the UNAUTHENTICATED error every user field answers."""

@@ -42,6 +42,8 @@ class ListSize:
 class PageSize:
     """A page of as many items as `argument` asks for (its default when not given).
 
+    The argument is a number (`first`) or a list, one item per element (`ids`).
+
     Never more than `maximum`: a larger value is the field's own error, so no
     more can be returned. On a connection, the lists directly inside it (its
     `edges`) hold that many.

@@ -10,13 +10,18 @@ from strawberry.scalars import JSON
 
 from db.records import ProgressRecord
 from resolvers import rules
+from resolvers.global_ids import progress_global_id, step_global_id
 from resolvers.steps import STEPS
 from schema.enums import StepKey, StepStatus
 from schema.field_cost import list_size
+from schema.node import NODE_ID_DESCRIPTION, Node
 
 
 @strawberry.type(description="One of the six onboarding steps, for the viewer.")
-class OnboardingStep:
+class OnboardingStep(Node):
+    id: strawberry.ID = strawberry.field(
+        description=f"{NODE_ID_DESCRIPTION} One per step of the viewer, stable across resets."
+    )
     number: int = strawberry.field(description="Position in the flow, 1 to 6.")
     key: StepKey = strawberry.field(description="Stable name of the step.")
     title: str = strawberry.field(description="Title shown to the user.")
@@ -36,7 +41,10 @@ class OnboardingStep:
 
 
 @strawberry.type(description="The viewer's progress through onboarding.")
-class OnboardingProgress:
+class OnboardingProgress(Node):
+    id: strawberry.ID = strawberry.field(
+        description=f"{NODE_ID_DESCRIPTION} One per user, stable across resets."
+    )
     current_step: int = strawberry.field(
         description="The lowest step neither completed nor skipped; 6 once onboarding is complete."
     )
@@ -67,6 +75,7 @@ def step_by_number(steps: list[OnboardingStep], number: int) -> OnboardingStep |
 
 def progress_from_record(progress: ProgressRecord) -> OnboardingProgress:
     return OnboardingProgress(
+        id=strawberry.ID(progress_global_id(progress.user_id)),
         current_step=rules.current_step(progress),
         completion_percentage=rules.completion_percentage(progress),
         is_completed=rules.is_complete(progress),
@@ -76,6 +85,7 @@ def progress_from_record(progress: ProgressRecord) -> OnboardingProgress:
         can_complete_onboarding=rules.can_complete_onboarding(progress),
         steps=[
             OnboardingStep(
+                id=strawberry.ID(step_global_id(progress.user_id, definition.number)),
                 number=definition.number,
                 key=definition.key,
                 title=definition.title,

@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 
 from resolvers.discovery import discovery_page, find_discovery
-from resolvers.onboarding import load_progress
+from schema import node_lookup
 from schema.competitor_discovery import CompetitorDiscovery
 from schema.competitor_discovery_connection import (
     DEFAULT_FIRST,
@@ -19,6 +19,7 @@ from schema.competitor_discovery_connection import (
 from schema.context import Info
 from schema.deprecation import session_id_argument
 from schema.field_cost import page_size
+from schema.node import Node
 from schema.onboarding import (
     OnboardingProgress,
     OnboardingStep,
@@ -41,7 +42,7 @@ class Query:
         session_id: Annotated[str | None, session_id_argument] = None,
     ) -> OnboardingProgress:
         viewer = info.context.require_viewer()
-        return progress_from_record(await load_progress(info.context.services, viewer.id))
+        return progress_from_record(await info.context.progress_by_user.load(viewer.id))
 
     @strawberry.field(description="One of the viewer's steps by number; null if there is none.")
     async def onboarding_step(
@@ -50,7 +51,7 @@ class Query:
         number: Annotated[int, strawberry.argument(description="Step number, 1 to 6.")],
     ) -> OnboardingStep | None:
         viewer = info.context.require_viewer()
-        progress = progress_from_record(await load_progress(info.context.services, viewer.id))
+        progress = progress_from_record(await info.context.progress_by_user.load(viewer.id))
         return step_by_number(progress.steps, number)
 
     @strawberry.field(
@@ -85,4 +86,21 @@ class Query:
         size = check_first(first)
         position = check_after(after)
         page = await discovery_page(info.context.services, viewer.id, first=size, after=position)
-        return CompetitorDiscoveryConnection.from_page(page)
+        return CompetitorDiscoveryConnection.from_page(page, viewer.id)
+
+    node: Node | None = strawberry.field(
+        resolver=node_lookup.node,
+        description=(
+            "The viewer's object with this global id (any `Node`: a discovery, the progress,"
+            " a step). Null when the id is malformed, unknown, another user's or deleted:"
+            " the answer never tells those apart."
+        ),
+    )
+    nodes: list[Node | None] = strawberry.field(
+        resolver=node_lookup.nodes,
+        metadata=page_size("ids", maximum=node_lookup.MAX_NODE_IDS),
+        description=(
+            "The viewer's objects with these global ids, in the same order; null in place"
+            " of each id `node` would answer null for."
+        ),
+    )

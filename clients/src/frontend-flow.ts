@@ -16,21 +16,10 @@ import {
   LegacyOnboardingProgressDocument,
   OnboardingProgressDocument,
 } from "./generated/graphql.js";
+import { STEP_DATA, WEBSITE } from "./support/onboarding.js";
 import { type Service, startService } from "./support/service.js";
 
 const USER = "user_2frontendflow";
-const WEBSITE = "https://www.my-little-shop.com";
-// Valid step data, as tests/support/onboarding.py has it.
-const STEP_DATA = {
-  1: {
-    apiKeys: {
-      gemini: "AIzaSyD-test-gemini-key-0123456789abc",
-      exa: "3f1c2b8e-9d4a-4c6b-8f2e-1a2b3c4d5e6f",
-      copilotkit: "ck_pub_0123456789abcdef0123456789abcdef",
-    },
-  },
-  2: { website: WEBSITE, target_audience: "online shoppers" },
-} as const;
 
 function clientFor(service: Service, name: string): GraphQLClient {
   return new GraphQLClient(service.graphqlUrl, {

@@ -290,6 +290,8 @@ class SelectionWalker:
         if asked is None:  # null asks for the default
             argument = field.args.get(declared.argument)
             asked = argument.default_value if argument is not None else None
+        if isinstance(asked, list):  # e.g. `nodes(ids:)`: one item per id asked for
+            asked = len(asked)
         if not isinstance(asked, int) or isinstance(asked, bool):
             return None
         return min(max(asked, 0), declared.maximum)

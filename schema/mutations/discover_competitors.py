@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 from resolvers.discovery import DiscoveryOutcome, discover_competitors
 from resolvers.discovery_input import DiscoveryForm
 from schema.competitor_discovery import CompetitorDiscovery
+from schema.competitor_discovery_connection import CompetitorDiscoveryEdge
 from schema.context import Info
 from schema.deprecation import session_id_input, session_id_output
 from schema.user_error import UserError, user_errors
@@ -47,6 +48,12 @@ class DiscoverCompetitorsPayload:
     discovery: CompetitorDiscovery | None = strawberry.field(
         description="The discovery, new or cached; null when `userErrors` is not empty."
     )
+    discovery_edge: CompetitorDiscoveryEdge | None = strawberry.field(
+        description=(
+            "The discovery as an edge of `competitorDiscoveries` (newest first), for clients"
+            " to prepend (Relay `@prependEdge`); null when `userErrors` is not empty."
+        )
+    )
     user_errors: list[UserError] = strawberry.field(
         description="What was wrong with the input or the provider; empty on success."
     )
@@ -57,6 +64,9 @@ class DiscoverCompetitorsPayload:
         return cls(
             session_id=viewer_id,
             discovery=CompetitorDiscovery.from_discovery(found) if found is not None else None,
+            discovery_edge=(
+                CompetitorDiscoveryEdge.from_discovery(found) if found is not None else None
+            ),
             user_errors=user_errors(outcome.problems),
         )
 

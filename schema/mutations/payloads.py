@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from resolvers.global_ids import discovery_global_id
 from resolvers.onboarding import Outcome
 from schema.deprecation import session_id_output
 from schema.onboarding import (
@@ -15,7 +16,12 @@ from schema.onboarding import (
 from schema.user_error import UserError, user_errors
 
 
-@strawberry.type(description="The result of completing or skipping one step.")
+@strawberry.type(
+    description=(
+        "The result of completing or skipping one step: the step and the progress as"
+        " stored now, with their ids, so normalized caches update them in place."
+    )
+)
 class OnboardingStepPayload:
     session_id: str | None = session_id_output()
     step: OnboardingStep | None = strawberry.field(
@@ -39,11 +45,22 @@ class OnboardingStepPayload:
         )
 
 
-@strawberry.type(description="The result of finishing or resetting onboarding.")
+@strawberry.type(
+    description=(
+        "The result of finishing or resetting onboarding: the progress (with its steps) as"
+        " stored now, and what was deleted, so normalized caches update or evict them."
+    )
+)
 class OnboardingProgressPayload:
     session_id: str | None = session_id_output()
     progress: OnboardingProgress = strawberry.field(
         description="The viewer's current progress, whether or not the change was made."
+    )
+    deleted_discovery_ids: list[strawberry.ID] = strawberry.field(
+        description=(
+            "The ids of the competitor discoveries `resetOnboarding(hard: true)` deleted, for"
+            " clients to evict (Relay `@deleteRecord`); empty for every other change."
+        )
     )
     user_errors: list[UserError] = strawberry.field(
         description="What was wrong with the input; empty on success."
@@ -54,5 +71,8 @@ class OnboardingProgressPayload:
         return cls(
             session_id=outcome.progress.user_id,
             progress=progress_from_record(outcome.progress),
+            deleted_discovery_ids=[
+                strawberry.ID(discovery_global_id(key)) for key in outcome.deleted_discovery_ids
+            ],
             user_errors=user_errors(outcome.problems),
         )

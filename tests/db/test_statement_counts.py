@@ -2,32 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
+import pytest
 from fastapi import FastAPI
-from sqlalchemy import event
 
+from app.settings import Settings
+from tests.support.discovery import discovered
 from tests.support.graphql import GraphQLClient
 from tests.support.onboarding import COMPLETE_STEP, PROGRESS, STEP_DATA
+from tests.support.statements import counted_statements
 
 MAX_STATEMENTS_PER_PROGRESS_READ = 2
 
+PROGRESS_EVERYWHERE = """
+query Everywhere($step: ID!) {
+  first: onboardingProgress { id currentStep }
+  second: onboardingProgress { completionPercentage steps { status } }
+  third: onboardingStep(number: 2) { id status }
+  viewer { onboarding { id isCompleted } }
+  node(id: $step) { id ... on OnboardingStep { status } }
+}
+"""
 
-@contextmanager
-def counted_statements(app: FastAPI) -> Iterator[list[str]]:
-    engine = app.state.runtime.services.engine.sync_engine
-    statements: list[str] = []
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"competitor_provider": "catalog", "exa_api_key": None})
 
 
 async def test_reading_progress_with_steps_costs_at_most_two_statements(
@@ -48,3 +47,36 @@ async def test_viewer_onboarding_costs_the_same(graphql: GraphQLClient, app: Fas
     with counted_statements(app) as statements:
         await graphql.execute("{ viewer { id onboarding { currentStep steps { status } } } }")
     assert len(statements) <= MAX_STATEMENTS_PER_PROGRESS_READ, statements
+
+
+async def test_progress_read_through_every_field_at_once_costs_one_statement(
+    graphql: GraphQLClient, app: FastAPI
+) -> None:
+    # given a user with some progress, and the id of one of their steps
+    completed = await graphql.execute(
+        COMPLETE_STEP.replace("step { number", "step { id number"),
+        {"input": {"step": 1, "data": STEP_DATA[1]}},
+    )
+    step_id = completed["completeOnboardingStep"]["step"]["id"]
+    # when one request reads the progress through three aliases, viewer.onboarding and node
+    with counted_statements(app) as statements:
+        data = await graphql.execute(PROGRESS_EVERYWHERE, {"step": step_id})
+    # then the progress was read once
+    assert data["first"]["currentStep"] == 2
+    assert data["node"] == {"id": step_id, "status": "COMPLETED"}
+    assert data["viewer"]["onboarding"]["id"] == data["first"]["id"]
+    assert len(statements) == 1, statements
+
+
+async def test_nodes_reads_every_discovery_in_one_statement(
+    graphql: GraphQLClient, app: FastAPI
+) -> None:
+    ids = [
+        (await discovered(graphql, userUrl=url, numResults=1))["id"]
+        for url in ("https://a-shop.example.com", "https://b-shop.example.com")
+    ]
+    query = "query N($ids: [ID!]!) { nodes(ids: $ids) { id } }"
+    with counted_statements(app) as statements:
+        data = await graphql.execute(query, {"ids": [*ids, ids[0], "not-an-id"]})
+    assert data["nodes"] == [{"id": ids[0]}, {"id": ids[1]}, {"id": ids[0]}, None]
+    assert len(statements) == 1, statements

@@ -53,7 +53,7 @@ def test_generated_operations_never_get_a_server_error(
     with serve(tmp_path, environment) as base_url:
         schema = schemathesis.graphql.from_url(f"{base_url}/graphql", headers=headers)
         operations = [result.ok() for result in schema.get_all_operations()]
-        assert len(operations) == 10  # 5 queries and 5 mutations
+        assert len(operations) == 12  # 7 queries (node and nodes among them) and 5 mutations
 
         def fuzz(operation: Any, round_number: int) -> None:
             @seed(round_number)

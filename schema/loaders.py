@@ -1,0 +1,52 @@
+"""Per-request loaders: within one request, each object is read from the database once.
+
+Made fresh for every request on the context (`GraphQLContext`), so nothing read
+in one request is ever served to another. Mutations read and write inside their
+own transaction and do not go through these.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from strawberry.dataloader import DataLoader
+
+from db.records import ProgressRecord
+from resolvers.discovery import find_discoveries
+from resolvers.discovery_codec import Discovery
+from resolvers.onboarding import load_progress
+from resolvers.services import Services
+
+OwnedDiscovery = tuple[str, str]
+"""(user id, stored discovery id): a discovery is only ever read for its owner."""
+
+
+class ProgressByUserLoader(DataLoader[str, ProgressRecord]):
+    """A user's progress by user id: `viewer.onboarding`, `onboardingProgress`, aliases of
+    them and `node` ids of steps all share one read."""
+
+    def __init__(self, services: Services) -> None:
+        async def load(user_ids: list[str]) -> Sequence[ProgressRecord]:
+            # A request has one viewer, so this is one user and one statement.
+            return [await load_progress(services, user_id) for user_id in user_ids]
+
+        super().__init__(load_fn=load)
+
+
+class DiscoveryByIdLoader(DataLoader[OwnedDiscovery, Discovery | None]):
+    """Discoveries by (owner, stored id), None where the owner has no such discovery:
+    every id `nodes` asks for in one statement."""
+
+    def __init__(self, services: Services) -> None:
+        async def load(keys: list[OwnedDiscovery]) -> Sequence[Discovery | None]:
+            wanted: dict[str, list[str]] = defaultdict(list)
+            for user_id, discovery_id in keys:
+                wanted[user_id].append(discovery_id)
+            found: dict[OwnedDiscovery, Discovery] = {}
+            for user_id, ids in wanted.items():
+                owned = await find_discoveries(services, user_id, ids)
+                found.update(((user_id, key), discovery) for key, discovery in owned.items())
+            return [found.get(key) for key in keys]
+
+        super().__init__(load_fn=load)
