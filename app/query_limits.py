@@ -17,4 +17,5 @@ def query_limits(settings: Settings) -> QueryLimits:
         max_tokens=settings.max_tokens,
         max_cost=settings.max_query_cost,
         max_recursive_selections=settings.max_recursive_selections,
+        overlapping_fields_budget=settings.overlapping_fields_budget,
     )

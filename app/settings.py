@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=2000, ge=1)
     max_query_cost: int = Field(default=1000, ge=1)
     max_recursive_selections: int = Field(default=10_000, ge=1)
+    overlapping_fields_budget: int = Field(default=20_000, ge=1)
 
     @model_validator(mode="before")
     @classmethod

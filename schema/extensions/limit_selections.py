@@ -15,7 +15,7 @@ alone, from one walk (`selection_walk`):
 Being a validation rule, the result is cached with the document's validation.
 The rule measures every operation as soon as validation enters the document,
 and a refusal ends the validation there: the other rules (graphql-core's
-OverlappingFieldsCanBeMerged can spend seconds on a 2,000-token document)
+OverlappingFieldsCanBeMerged can spend its whole budget on a 2,000-token document)
 have nothing to add that the client needs, so they never start.
 """
 

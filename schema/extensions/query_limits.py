@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from strawberry.extensions import SchemaExtension
 
+from schema.extensions.limit_overlapping_fields import LimitOverlappingFields
 from schema.extensions.limit_query_cost import LimitQueryCost
 from schema.extensions.limit_selections import LimitSelections
 from schema.extensions.limit_tokens import LimitTokens
@@ -21,6 +22,7 @@ class QueryLimits:
     max_tokens: int = 2000
     max_cost: int = 1000
     max_recursive_selections: int = 10_000
+    overlapping_fields_budget: int = 20_000
 
     def extensions(self) -> list[Callable[[], SchemaExtension]]:
         """Factories, never shared instances: each request gets its own extensions."""
@@ -29,5 +31,6 @@ class QueryLimits:
             lambda: LimitSelections(
                 self.max_depth, self.max_aliases, self.max_recursive_selections
             ),
+            lambda: LimitOverlappingFields(self.overlapping_fields_budget),
             lambda: LimitQueryCost(self.max_cost),
         ]

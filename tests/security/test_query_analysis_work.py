@@ -4,7 +4,9 @@ Counted, not timed: the fragments the walker measures and the selections it
 looks at; for a whole request, the Python calls it makes (parsing, graphql-core's
 validation, our limits, execution, deprecated-usage counting). A 1.6 KB document
 that expands to 2^40 selections is refused after a bounded walk, and a served
-process keeps answering `/healthz` while it refuses a stream of them.
+process keeps answering `/healthz` while it refuses a stream of them. The same
+holds for a document that repeats one field hundreds of times, which graphql-core
+compares pair by pair until its (our) budget is spent.
 """
 
 from __future__ import annotations
@@ -20,16 +22,31 @@ from typing import Any
 
 import httpx
 import pytest
-from graphql import OperationDefinitionNode, parse
+from graphql import (
+    OperationDefinitionNode,
+    OverlappingFieldsCanBeMergedRule,
+    get_introspection_query,
+    parse,
+    specified_rules,
+    validate,
+)
 
 from app.settings import Settings
+from schema.build import create_schema
+from schema.extensions.limit_overlapping_fields import overlapping_fields_rule
 from schema.extensions.selection_walk import Maxima, SelectionWalker, Walk, fragments_by_name
 from tests.support.app import serving
-from tests.support.hostile_documents import fragment_doubling
+from tests.support.hostile_documents import fragment_doubling, repeated_field
 from tests.support.server_process import clean_environment, service
 
 DEFAULT_LIMITS = Maxima(depth=12, aliases=30, selections=10_000)
 NO_LIMITS = Maxima()
+DEFAULT_BUDGET: int = Settings.model_fields["overlapping_fields_budget"].default
+GRAPHQL_CORE_BUDGET = 500_000
+"""graphql-core's own budget for comparing same-named fields, which we lower."""
+CLIENT_OPERATIONS = sorted(
+    Path(__file__).parents[2].joinpath("clients/operations").glob("*.graphql")
+)
 
 
 @pytest.fixture
@@ -149,5 +166,91 @@ async def test_a_served_process_answers_healthz_while_refusing_bombs(tmp_path: P
         assert [e["extensions"]["code"] for e in refused.json()["errors"]] == [
             "MAX_RECURSIVE_SELECTIONS_EXCEEDED"
         ]
+    # and every health check was answered
+    assert [check.status_code for check in answers[20:]] == [200] * 20
+
+
+def _codes(body: Any) -> list[str]:
+    return [error["extensions"]["code"] for error in body["errors"]]
+
+
+async def test_repeated_fields_are_refused_after_bounded_comparisons(settings: Settings) -> None:
+    # given the service with its budget for comparing same-named fields
+    async with serving(settings) as client:
+        await client.post("/graphql", json={"query": repeated_field(5)})  # warm every cache
+        # when one field is sent 245 and then 490 times over (1,962 tokens, in every other limit)
+        half, half_body = await _python_calls_to_answer(client, repeated_field(245))
+        full, full_body = await _python_calls_to_answer(client, repeated_field(490))
+    # then both are refused, as too many overlapping fields, with no data
+    assert _codes(half_body) == _codes(full_body) == ["TOO_MANY_OVERLAPPING_FIELDS"]
+    assert half_body.get("data") is full_body.get("data") is None
+    # and twice the fields cost less than twice the calls (their pairs are four times as many)
+    assert full < 2 * half
+    # given graphql-core's own budget instead / when the 490 copies are sent
+    unbounded = settings.model_copy(update={"overlapping_fields_budget": GRAPHQL_CORE_BUDGET})
+    async with serving(unbounded) as client:
+        await client.post("/graphql", json={"query": repeated_field(5)})
+        spent, spent_body = await _python_calls_to_answer(client, repeated_field(490))
+    # then they are refused too, but only after ten times the work
+    assert _codes(spent_body) == ["TOO_MANY_OVERLAPPING_FIELDS"]
+    assert spent > 10 * full
+
+
+def _validate_within_budget(document: str, budget: int) -> list[str]:
+    rules = [
+        overlapping_fields_rule(budget) if rule is OverlappingFieldsCanBeMergedRule else rule
+        for rule in specified_rules
+    ]
+    return [error.message for error in validate(create_schema()._schema, parse(document), rules)]
+
+
+@pytest.mark.parametrize(
+    "path", CLIENT_OPERATIONS, ids=[operation.name for operation in CLIENT_OPERATIONS]
+)
+def test_client_operations_need_none_of_the_budget(path: Path) -> None:
+    # given one of our clients' operations / then it is valid with a budget of 1
+    assert _validate_within_budget(path.read_text(), 1) == []
+
+
+def test_introspection_needs_none_of_the_budget() -> None:
+    assert _validate_within_budget(get_introspection_query(descriptions=True), 1) == []
+
+
+def test_forty_fragments_sharing_fields_fit_the_default_budget() -> None:
+    # given a page of discoveries whose node spreads 40 components' fragments, each selecting
+    # the same four fields (what a client with many components sends): about 18,000 units
+    fragments = "\n".join(
+        f"fragment Card{n} on CompetitorDiscovery"
+        " { id domain competitors { url title } researchSummary { __typename } }"
+        for n in range(40)
+    )
+    spreads = " ".join(f"...Card{n}" for n in range(40))
+    page = f"{{ competitorDiscoveries {{ edges {{ node {{ id {spreads} }} }} }} }}\n{fragments}"
+    # then it is valid under the default budget
+    assert _validate_within_budget(page, DEFAULT_BUDGET) == []
+    # and half the default refuses it: the default leaves such pages less than twice the room
+    assert _validate_within_budget(page, DEFAULT_BUDGET // 2) != []
+
+
+async def test_a_served_process_answers_healthz_while_refusing_repeated_fields(
+    tmp_path: Path,
+) -> None:
+    # given the service as `onboarding-api serve` runs it, with its default limits
+    with service(tmp_path, clean_environment()) as running:
+        async with httpx.AsyncClient(base_url=running.base_url, timeout=60) as client:
+            # when 20 anonymous documents of 490 copies of one field, each new to every cache
+            # (POST and GET), and 20 health checks arrive together
+            documents = [f"query Copies{n} {repeated_field(490)}" for n in range(20)]
+            refusals = [
+                client.post("/graphql", json={"query": document})
+                if n % 2
+                else client.get("/graphql", params={"query": document})
+                for n, document in enumerate(documents)
+            ]
+            checks = [client.get("/healthz") for _ in range(20)]
+            answers = await asyncio.gather(*refusals, *checks)
+    # then every document is refused as too many overlapping fields
+    for refused in answers[:20]:
+        assert _codes(refused.json()) == ["TOO_MANY_OVERLAPPING_FIELDS"]
     # and every health check was answered
     assert [check.status_code for check in answers[20:]] == [200] * 20

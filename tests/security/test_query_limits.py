@@ -261,6 +261,12 @@ async def test_a_document_nested_past_the_parser_is_refused_unexecuted(
             " fragment Step on OnboardingProgress { currentStep }",
             "MAX_RECURSIVE_SELECTIONS_EXCEEDED",
         ),
+        (
+            "overlapping_fields_budget",
+            1,
+            "{ viewer { id } viewer { email } }",
+            "TOO_MANY_OVERLAPPING_FIELDS",
+        ),
     ],
 )
 async def test_each_limit_is_configurable(
