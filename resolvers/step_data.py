@@ -6,7 +6,6 @@ can mark all of its bad inputs at once.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -15,8 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from resolvers.errors import ErrorCode, Problem
+from resolvers.json_input import json_problems
 
-MAX_STEP_DATA_BYTES = 256 * 1024
 DATA_PATH = ("input", "data")
 
 _GEMINI_KEY = re.compile(r"AIza[0-9A-Za-z_\-]{16,}")
@@ -145,8 +144,7 @@ def check_step_data(number: int, data: object) -> tuple[CheckedStepData, list[Pr
     if not isinstance(data, Mapping):
         checker.fail((), "data must be a JSON object.")
         return CheckedStepData(public=None), checker.problems
-    if len(json.dumps(data, ensure_ascii=False).encode()) > MAX_STEP_DATA_BYTES:
-        checker.fail((), f"data is larger than {MAX_STEP_DATA_BYTES // 1024} KiB.")
-        return CheckedStepData(public=None), checker.problems
+    if too_much := json_problems(data, "data", DATA_PATH):
+        return CheckedStepData(public=None), too_much
     checked = _CHECKS[number](data, checker)
     return checked, checker.problems
