@@ -87,9 +87,11 @@ def _is_ip_literal(host: str) -> bool:
     return True
 
 
-def _with_scheme(raw: str) -> str:
+def _with_scheme(raw: str, *, require_scheme: bool) -> str:
     if _HAS_SCHEME.match(raw):
         return raw
+    if require_scheme:
+        raise InvalidURLError("The URL must start with http:// or https://.")
     bare = _BARE_SCHEME.match(raw)
     if bare and bare.group(1).lower() not in _DEFAULT_PORTS:
         raise InvalidURLError("Only http and https URLs are supported.")
@@ -98,11 +100,12 @@ def _with_scheme(raw: str) -> str:
     return "https://" + raw
 
 
-def normalise_url(raw: str) -> NormalisedURL:
-    """Normalise a user-supplied site URL or raise InvalidURLError.
+def normalise_url(raw: str, *, require_scheme: bool = False) -> NormalisedURL:
+    """Normalise a site URL or raise InvalidURLError: the one rule for every web URL we keep.
 
-    A missing scheme means https. The result has a lowercase scheme and IDNA
-    host, no default port, no fragment, and "/" for an empty path.
+    A missing scheme means https, unless `require_scheme` (for values that are
+    meant to be absolute URLs already). The result has a lowercase scheme and
+    IDNA host, no default port, no fragment, and "/" for an empty path.
     """
     text = raw.strip()
     if not text:
@@ -112,7 +115,7 @@ def normalise_url(raw: str) -> NormalisedURL:
     if _FORBIDDEN_CHARS.search(text):
         raise InvalidURLError("The URL contains spaces or control characters.")
 
-    with_scheme = _with_scheme(text)
+    with_scheme = _with_scheme(text, require_scheme=require_scheme)
     try:
         parts: SplitResult = urlsplit(with_scheme)
     except ValueError as exc:
@@ -146,7 +149,8 @@ def normalise_url(raw: str) -> NormalisedURL:
     return NormalisedURL(url=url, host=host, registrable_domain=registrable)
 
 
-def _host_of(url_or_host: str) -> str | None:
+def host_of(url_or_host: str) -> str | None:
+    """The ASCII host of a URL or bare host name, or None if it has none."""
     text = url_or_host.strip()
     if not text:
         return None
@@ -166,7 +170,7 @@ def _host_of(url_or_host: str) -> str | None:
 
 def is_same_site(url_or_host: str, registrable_domain: str) -> bool:
     """True when the URL/host is the registrable domain or one of its subdomains."""
-    host = _host_of(url_or_host)
+    host = host_of(url_or_host)
     target = registrable_domain.strip().rstrip(".").lower()
     if host is None or not target:
         return False

@@ -11,8 +11,8 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
+from discovery import InvalidURLError, normalise_url
 from resolvers.errors import ErrorCode, Problem
 from resolvers.json_input import json_problems
 
@@ -51,15 +51,14 @@ def _is_uuid(value: str) -> bool:
 
 
 def is_web_url(value: object) -> bool:
-    if not isinstance(value, str) or len(value) > 2048:
+    """An absolute http(s) URL that discovery would accept as a site."""
+    if not isinstance(value, str):
         return False
     try:
-        parts = urlsplit(value.strip())
-    except ValueError:
+        normalise_url(value, require_scheme=True)
+    except InvalidURLError:
         return False
-    return (
-        parts.scheme in {"http", "https"} and bool(parts.hostname) and "." in (parts.hostname or "")
-    )
+    return True
 
 
 _API_KEY_RULES: dict[str, tuple[Callable[[str], bool], str]] = {
