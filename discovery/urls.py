@@ -26,7 +26,8 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 # not (a port is digits), so only the former is read as a scheme.
 _BARE_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):(?!\d)")
 _HAS_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
-_FORBIDDEN_CHARS = re.compile(r"[\s\x00-\x1f\x7f\\]")
+# Lone surrogates too: no URL can carry them, and no database can store them.
+_FORBIDDEN_CHARS = re.compile(r"[\s\x00-\x1f\x7f\\\ud800-\udfff]")
 
 _extractor: tldextract.TLDExtract | None = None
 _extractor_lock = threading.Lock()
@@ -113,7 +114,7 @@ def normalise_url(raw: str, *, require_scheme: bool = False) -> NormalisedURL:
     if len(text) > MAX_URL_LENGTH:
         raise InvalidURLError(f"The URL is longer than {MAX_URL_LENGTH} characters.")
     if _FORBIDDEN_CHARS.search(text):
-        raise InvalidURLError("The URL contains spaces or control characters.")
+        raise InvalidURLError("The URL contains spaces, control characters or invalid Unicode.")
 
     with_scheme = _with_scheme(text, require_scheme=require_scheme)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -9,9 +10,10 @@ from typing import Any
 from discovery import DiscoveryRequest, InvalidURLError, NormalisedURL, normalise_url
 from discovery.models import MAX_RESULTS, MIN_RESULTS
 from resolvers.errors import ErrorCode, Problem
-from resolvers.json_input import json_problems
+from resolvers.json_input import has_lone_surrogate, json_problems
 
 MAX_INDUSTRY_CONTEXT = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,11 @@ def check_discovery_form(form: DiscoveryForm) -> tuple[DiscoveryRequest | None, 
                 "industryContext",
                 f"industryContext must be at most {MAX_INDUSTRY_CONTEXT} characters.",
             )
+        )
+    elif industry is not None and (_CONTROL.search(industry) or has_lone_surrogate(industry)):
+        # PostgreSQL cannot store NUL in text, nor anyone a lone surrogate.
+        problems.append(
+            _problem("industryContext", "industryContext must be one line of plain text.")
         )
 
     analysis: Mapping[str, Any] | None = None
