@@ -20,6 +20,10 @@ from collections.abc import Iterator, Mapping
 from resolvers.errors import ErrorCode, Problem
 
 MAX_JSON_BYTES = 256 * 1024
+# Keys and indices from the top to the deepest value. Far deeper than any form;
+# shallow enough that code walking the data recursively (masking secrets)
+# never meets Python's recursion limit.
+MAX_JSON_DEPTH = 100
 # Enough for a form to mark every bad field a person could have typed, small
 # enough that a document full of `1e400` cannot make the answer huge.
 MAX_REPORTED = 20
@@ -45,6 +49,10 @@ def _encoded_size(value: object) -> int | None:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
+class _TooDeepError(Exception):
+    pass
+
+
 def _unstorable(value: object, path: tuple[str, ...]) -> Iterator[Problem]:
     # Iterative, so the walk cannot run out of stack where `json` did not. Each
     # entry carries the key it was found under, checked when it is reached, so
@@ -52,6 +60,8 @@ def _unstorable(value: object, path: tuple[str, ...]) -> Iterator[Problem]:
     pending: list[tuple[object, tuple[str, ...], object]] = [(value, path, None)]
     while pending:
         item, where, key = pending.pop()
+        if len(where) - len(path) > MAX_JSON_DEPTH:
+            raise _TooDeepError
         if isinstance(key, str) and has_lone_surrogate(key):
             message = f"The key {where[-1]!r} contains a lone UTF-16 surrogate."
             yield Problem(ErrorCode.VALIDATION_FAILED, message, where)
@@ -73,18 +83,22 @@ def _unstorable(value: object, path: tuple[str, ...]) -> Iterator[Problem]:
 def json_problems(value: object, name: str, path: tuple[str, ...]) -> list[Problem]:
     """Why `value`, the client's `name` at `path`, cannot be accepted; empty when it can.
 
-    Every value that cannot be stored is reported at its own path (the first
-    `MAX_REPORTED` of them), so a form can mark each one.
+    Too large or nested more than `MAX_JSON_DEPTH` levels is one problem at
+    `path`; otherwise every value that cannot be stored is reported at its own
+    path (the first `MAX_REPORTED` of them), so a form can mark each one.
     """
+    too_deep = [Problem(ErrorCode.VALIDATION_FAILED, f"{name} is nested too deeply.", path)]
     size = _encoded_size(value)
     if size is None:
-        return [Problem(ErrorCode.VALIDATION_FAILED, f"{name} is nested too deeply.", path)]
+        return too_deep
     if size > MAX_JSON_BYTES:
         message = f"{name} is larger than {MAX_JSON_BYTES // 1024} KiB."
         return [Problem(ErrorCode.VALIDATION_FAILED, message, path)]
     problems: list[Problem] = []
-    for problem in _unstorable(value, path):
-        problems.append(problem)
-        if len(problems) == MAX_REPORTED:
-            break
+    try:
+        for problem in _unstorable(value, path):
+            if len(problems) < MAX_REPORTED:
+                problems.append(problem)
+    except _TooDeepError:
+        return too_deep
     return problems

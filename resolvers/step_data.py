@@ -15,6 +15,7 @@ from typing import Any
 from discovery import InvalidURLError, normalise_url
 from resolvers.errors import ErrorCode, Problem
 from resolvers.json_input import json_problems
+from resolvers.step_secrets import split_secrets
 
 DATA_PATH = ("input", "data")
 
@@ -24,7 +25,7 @@ _COPILOTKIT_KEY = re.compile(r"ck_pub_[0-9A-Za-z_\-]{4,}")
 
 @dataclass(frozen=True, slots=True)
 class CheckedStepData:
-    """Step data split into what may be shown back and the secrets kept encrypted."""
+    """Step data split into what may be shown back (secrets masked) and the secrets alone."""
 
     public: Any | None
     secrets: dict[str, Any] | None = None
@@ -36,11 +37,6 @@ class _Checker:
 
     def fail(self, path: tuple[str, ...], message: str) -> None:
         self.problems.append(Problem(ErrorCode.VALIDATION_FAILED, message, DATA_PATH + path))
-
-
-def mask_secret(value: str) -> str:
-    """Show enough of a secret to recognise it, never enough to use it."""
-    return "••••" + value[-4:]
 
 
 def _is_uuid(value: str) -> bool:
@@ -88,10 +84,13 @@ def _check_api_keys(data: Mapping[str, Any], checker: _Checker) -> CheckedStepDa
     for name, value in keys.items():
         if name not in _API_KEY_RULES and not isinstance(value, str):
             checker.fail(("apiKeys", name), f"apiKeys.{name} must be a string.")
-    secrets = {name: value.strip() for name, value in keys.items() if isinstance(value, str)}
-    public = {key: value for key, value in data.items() if key != "apiKeys"}
-    public["apiKeys"] = {name: mask_secret(value) for name, value in secrets.items()}
-    return CheckedStepData(public=public, secrets={"apiKeys": secrets})
+    # `apiKeys` names a secret, so every key in it is masked and sealed (see
+    # step_secrets); only the strings, trimmed, are kept: anything else failed above.
+    public = dict(data)
+    public["apiKeys"] = {
+        name: value.strip() for name, value in keys.items() if isinstance(value, str)
+    }
+    return CheckedStepData(public=public)
 
 
 def _check_website(data: Mapping[str, Any], checker: _Checker) -> CheckedStepData:
@@ -146,4 +145,7 @@ def check_step_data(number: int, data: object) -> tuple[CheckedStepData, list[Pr
     if too_much := json_problems(data, "data", DATA_PATH):
         return CheckedStepData(public=None), too_much
     checked = _CHECKS[number](data, checker)
-    return checked, checker.problems
+    if not isinstance(checked.public, Mapping):
+        return checked, checker.problems
+    public, secrets = split_secrets(checked.public)
+    return CheckedStepData(public=public, secrets=secrets), checker.problems

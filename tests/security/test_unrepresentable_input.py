@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from app.request_json import UnrepresentableJSONError, loads_request_json
 from db.engine import create_engine
 from db.models import CompetitorDiscoveryRow, StepRow
-from resolvers.json_input import MAX_REPORTED, json_problems
+from resolvers.json_input import MAX_JSON_DEPTH, MAX_REPORTED, json_problems
 from tests.support.discovery import DISCOVER
 from tests.support.graphql import GraphQLClient
 from tests.support.onboarding import COMPLETE_STEP, STEP_DATA
@@ -268,3 +268,16 @@ def test_json_problems_reports_each_unstorable_value_once_and_stops_at_a_bound()
         problem.message.encode("utf-8")
     many = json_problems([float("inf")] * 1000, "data", ("input", "data"))
     assert len(many) == MAX_REPORTED
+
+
+def test_json_nested_beyond_the_depth_limit_is_one_problem() -> None:
+    # given data whose leaf is MAX_JSON_DEPTH keys and indices deep, and one deeper
+    within: object = "leaf"
+    for _ in range(MAX_JSON_DEPTH - 1):
+        within = [within]
+    beyond = [within]
+    # then the first passes and the second is one problem at the value's own path
+    assert json_problems({"a": within}, "data", ("input", "data")) == []
+    [problem] = json_problems({"a": beyond}, "data", ("input", "data"))
+    assert problem.field == ("input", "data")
+    assert problem.message == "data is nested too deeply."
