@@ -13,7 +13,7 @@ import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
 
 import idna
 import tldextract
@@ -28,6 +28,12 @@ _BARE_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):(?!\d)")
 _HAS_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 # Lone surrogates too: no URL can carry them, and no database can store them.
 _FORBIDDEN_CHARS = re.compile(r"[\s\x00-\x1f\x7f\\\ud800-\udfff]")
+
+# Characters a path or query may carry as they are (RFC 3986 `pchar`, less the
+# apostrophe), and a "%" that starts an escape; everything else is written as
+# UTF-8 %XX, so `"><img onerror=...>` in a path can never leave the URL.
+_UNSAFE_IN_PATH = re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&()*+,;=:@/%]")
+_UNSAFE_IN_QUERY = re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&()*+,;=:@/?%]")
 
 _extractor: tldextract.TLDExtract | None = None
 _extractor_lock = threading.Lock()
@@ -88,6 +94,10 @@ def _is_ip_literal(host: str) -> bool:
     return True
 
 
+def _percent_encode(text: str, unsafe: re.Pattern[str]) -> str:
+    return unsafe.sub(lambda match: quote(match.group(), safe=""), text)
+
+
 def _with_scheme(raw: str, *, require_scheme: bool) -> str:
     if _HAS_SCHEME.match(raw):
         return raw
@@ -106,7 +116,8 @@ def normalise_url(raw: str, *, require_scheme: bool = False) -> NormalisedURL:
 
     A missing scheme means https, unless `require_scheme` (for values that are
     meant to be absolute URLs already). The result has a lowercase scheme and
-    IDNA host, no default port, no fragment, and "/" for an empty path.
+    IDNA host, no default port, no fragment, "/" for an empty path, and a
+    percent-encoded path and query (existing escapes kept).
     """
     text = raw.strip()
     if not text:
@@ -144,7 +155,9 @@ def normalise_url(raw: str, *, require_scheme: bool = False) -> NormalisedURL:
         raise InvalidURLError("The URL's host is not a public domain name.")
 
     netloc = host if port is None or port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
-    url = urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+    path = _percent_encode(parts.path or "/", _UNSAFE_IN_PATH)
+    query = _percent_encode(parts.query, _UNSAFE_IN_QUERY)
+    url = urlunsplit((scheme, netloc, path, query, ""))
     if len(url) > MAX_URL_LENGTH:
         raise InvalidURLError(f"The URL is longer than {MAX_URL_LENGTH} characters.")
     return NormalisedURL(url=url, host=host, registrable_domain=registrable)
