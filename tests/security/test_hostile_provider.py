@@ -7,7 +7,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import SecretStr
 from sqlalchemy import select
 
 from app.settings import Settings
@@ -21,12 +20,9 @@ from discovery.sanitise import (
     MAX_SUMMARY,
     MAX_TITLE,
 )
-from tests.support.app import serving
-from tests.support.discovery import DISCOVER
-from tests.support.fake_exa import FakeExaConfig, run_fake_exa
-from tests.support.graphql import GraphQLClient
+from tests.support.discovery import DISCOVER, EXA_KEY, exa_api
+from tests.support.fake_exa import FakeExaConfig
 
-KEY = "test-exa-key"
 RESULTS = 20
 FIELD_BYTES = 400 * 1024 // 4  # four huge fields: each result is about 400 KB
 PAYLOAD = '"><img/onerror=alert(1)>'
@@ -98,35 +94,25 @@ async def test_a_hostile_providers_answer_is_stored_sanitised_and_bounded(
 ) -> None:
     # given a provider answering 20 results of about 400 KB each, full of markup and bad URLs
     config = FakeExaConfig(
-        api_key=KEY,
+        api_key=EXA_KEY,
         similar_results=[hostile_result(n) for n in range(RESULTS)],
         social_results=SOCIAL,
     )
-    with run_fake_exa(config) as fake:
-        exa = settings.model_copy(
-            update={
-                "exa_api_key": SecretStr(KEY),
-                "exa_base_url": fake.base_url,
-                "competitor_provider": "exa",
-                "provider_timeout_seconds": 20,
-            }
-        )
-        async with serving(exa) as http:
-            graphql = GraphQLClient(http, token_for, "user-a")
-            # when a discovery is made and then read back
-            made = (
-                await graphql.execute(
-                    DISCOVER, {"input": {"userUrl": "https://acme.com", "numResults": RESULTS}}
-                )
-            )["discoverCompetitors"]
-            assert made["userErrors"] == []
-            found = made["discovery"]
-            read = (
-                await graphql.execute(
-                    "query($id: ID!) { competitorDiscovery(id: $id) { competitors { url } } }",
-                    {"id": found["id"]},
-                )
-            )["competitorDiscovery"]
+    async with exa_api(settings, token_for, config, timeout_seconds=20) as (graphql, _):
+        # when a discovery is made and then read back
+        made = (
+            await graphql.execute(
+                DISCOVER, {"input": {"userUrl": "https://acme.com", "numResults": RESULTS}}
+            )
+        )["discoverCompetitors"]
+        assert made["userErrors"] == []
+        found = made["discovery"]
+        read = (
+            await graphql.execute(
+                "query($id: ID!) { competitorDiscovery(id: $id) { competitors { url } } }",
+                {"id": found["id"]},
+            )
+        )["competitorDiscovery"]
 
     # then every competitor is kept, each URL percent-encoded, and non-web URLs are null
     competitors = found["competitors"]
