@@ -24,7 +24,8 @@ from tests.support.discovery import DISCOVER, EXA_KEY, exa_api
 from tests.support.fake_exa import FakeExaConfig
 
 RESULTS = 20
-FIELD_BYTES = 400 * 1024 // 4  # four huge fields: each result is about 400 KB
+RESULT_BYTES = 400 * 1000
+FIELD_BYTES = RESULT_BYTES // 8  # title, summary, author, text and 8 highlights of half that
 PAYLOAD = '"><img/onerror=alert(1)>'
 ISO = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}Z)?")
 TAG = re.compile(r"<[A-Za-z/!?]")
@@ -48,7 +49,7 @@ def hostile_result(n: int) -> dict[str, Any]:
             "<p>Sells shoes &amp; socks&lt;script&gt;steal()&lt;/script&gt;</p>"
             f"<style>p{{}}</style>{junk}"
         ),
-        "highlights": [f"<i>{junk}</i>"] * 8 + [123, None],
+        "highlights": [f"<i>{junk[: FIELD_BYTES // 2]}</i>"] * 8 + [123, None],
         "text": junk,
     }
 
@@ -92,7 +93,8 @@ def assert_plain_text(value: str | None, limit: int) -> None:
 async def test_a_hostile_providers_answer_is_stored_sanitised_and_bounded(
     settings: Settings, token_for: Callable[[str], str], database_url: str
 ) -> None:
-    # given a provider answering 20 results of about 400 KB each, full of markup and bad URLs
+    # given a provider answering 20 results of 400 KB each, full of markup and bad URLs
+    assert len(json.dumps(hostile_result(0))) > RESULT_BYTES
     config = FakeExaConfig(
         api_key=EXA_KEY,
         similar_results=[hostile_result(n) for n in range(RESULTS)],
