@@ -30,6 +30,7 @@ from strawberry.types.unset import UNSET
 from app.graphiql import graphiql_response, mount_graphiql_assets
 from app.query_limits import query_limits
 from app.request_id import current_request_id
+from app.request_json import UnrepresentableJSONError, loads_request_json
 from app.runtime import Runtime
 from auth import InvalidTokenError, JWKSUnavailableError, authenticate
 from schema import GraphQLContext, create_schema
@@ -207,8 +208,13 @@ class GraphQLOverHTTPRouter(GraphQLRouter[GraphQLContext, None]):
         except RecursionError as error:
             # `json` gives up on about a thousand nested arrays; that is the client's fault.
             raise HTTPException(400, "The JSON is nested too deeply to parse.") from error
+        except UnrepresentableJSONError as error:
+            raise HTTPException(400, str(error)) from error
         except ValueError as error:  # JSONDecodeError, and bytes that are not UTF-8
             raise HTTPException(400, "The request body is not valid UTF-8 JSON.") from error
+
+    def decode_json(self, data: str | bytes) -> object:
+        return loads_request_json(data)
 
     async def execute_single(
         self,

@@ -24,6 +24,7 @@ from discovery.models import (
     SocialMediaAccounts,
     targeting_text,
 )
+from discovery.sanitise import sanitise_result
 from discovery.social import clean_social_accounts
 from discovery.summary import HIGH_THREAT_THRESHOLD, ResearchSummary, summarise_research
 from discovery.urls import NormalisedURL, is_same_site, normalise_url
@@ -52,6 +53,7 @@ __all__ = [
     "load_bundled_catalog",
     "normalise_url",
     "parse_catalog_lines",
+    "sanitise_result",
     "summarise_research",
     "targeting_text",
 ]

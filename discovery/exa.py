@@ -47,7 +47,7 @@ from discovery.models import (
     targeting_text,
 )
 from discovery.social import NETWORK_HOSTS, clean_social_accounts, network_of_host
-from discovery.urls import is_same_site, normalise_url
+from discovery.urls import host_of, is_same_site, normalise_url
 
 EXA_MAX_RESULTS_PER_CALL = 100
 # findSimilar can keep returning the user's own pages or domains we already
@@ -283,13 +283,7 @@ class ExaProvider:
 
     @staticmethod
     def _network_of(url: str) -> str | None:
-        text = url.strip()
-        if "://" not in text:
-            text = "https://" + text
-        try:
-            host = httpx.URL(text).host
-        except (httpx.InvalidURL, ValueError):
-            return None
+        host = host_of(url)
         return network_of_host(host) if host else None
 
     # -- transport ---------------------------------------------------------

@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from discovery.errors import InvalidURLError
 from discovery.models import SocialMediaAccounts
+from discovery.urls import normalise_url
 
 NETWORKS = ("facebook", "twitter", "instagram", "linkedin", "youtube", "tiktok")
 
@@ -68,25 +70,17 @@ def clean_social_url(network: str, value: object) -> str | None:
     if handle and "." not in text.lstrip("@") and any(c.isalpha() for c in text):
         return _HANDLE_URL[network].format(handle.group(1))
 
-    if text.startswith("//"):
-        text = "https:" + text
-    elif "://" not in text:
-        text = "https://" + text
     try:
-        parts = urlsplit(text)
-    except ValueError:
+        site = normalise_url(text)
+    except InvalidURLError:
         return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    if network_of_host(site.host) != network:
         return None
-    if parts.username is not None or parts.password is not None:
-        return None
-    host = parts.hostname.lower().rstrip(".")
-    if network_of_host(host) != network:
-        return None
+    parts = urlsplit(site.url)
     path = re.sub(r"/{2,}", "/", parts.path).rstrip("/")
     if not path or path.lower().startswith(_NON_PROFILE_PREFIXES):
         return None
-    return f"https://{host}{path}"
+    return f"https://{site.host}{path}"
 
 
 def clean_social_accounts(raw: Mapping[str, Any]) -> SocialMediaAccounts:

@@ -13,7 +13,7 @@ import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
 
 import idna
 import tldextract
@@ -26,7 +26,14 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 # not (a port is digits), so only the former is read as a scheme.
 _BARE_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):(?!\d)")
 _HAS_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
-_FORBIDDEN_CHARS = re.compile(r"[\s\x00-\x1f\x7f\\]")
+# Lone surrogates too: no URL can carry them, and no database can store them.
+_FORBIDDEN_CHARS = re.compile(r"[\s\x00-\x1f\x7f\\\ud800-\udfff]")
+
+# Characters a path or query may carry as they are (RFC 3986 `pchar`, less the
+# apostrophe), and a "%" that starts an escape; everything else is written as
+# UTF-8 %XX, so `"><img onerror=...>` in a path can never leave the URL.
+_UNSAFE_IN_PATH = re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&()*+,;=:@/%]")
+_UNSAFE_IN_QUERY = re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&()*+,;=:@/?%]")
 
 _extractor: tldextract.TLDExtract | None = None
 _extractor_lock = threading.Lock()
@@ -87,9 +94,15 @@ def _is_ip_literal(host: str) -> bool:
     return True
 
 
-def _with_scheme(raw: str) -> str:
+def _percent_encode(text: str, unsafe: re.Pattern[str]) -> str:
+    return unsafe.sub(lambda match: quote(match.group(), safe=""), text)
+
+
+def _with_scheme(raw: str, *, require_scheme: bool) -> str:
     if _HAS_SCHEME.match(raw):
         return raw
+    if require_scheme:
+        raise InvalidURLError("The URL must start with http:// or https://.")
     bare = _BARE_SCHEME.match(raw)
     if bare and bare.group(1).lower() not in _DEFAULT_PORTS:
         raise InvalidURLError("Only http and https URLs are supported.")
@@ -98,11 +111,13 @@ def _with_scheme(raw: str) -> str:
     return "https://" + raw
 
 
-def normalise_url(raw: str) -> NormalisedURL:
-    """Normalise a user-supplied site URL or raise InvalidURLError.
+def normalise_url(raw: str, *, require_scheme: bool = False) -> NormalisedURL:
+    """Normalise a site URL or raise InvalidURLError: the one rule for every web URL we keep.
 
-    A missing scheme means https. The result has a lowercase scheme and IDNA
-    host, no default port, no fragment, and "/" for an empty path.
+    A missing scheme means https, unless `require_scheme` (for values that are
+    meant to be absolute URLs already). The result has a lowercase scheme and
+    IDNA host, no default port, no fragment, "/" for an empty path, and a
+    percent-encoded path and query (existing escapes kept).
     """
     text = raw.strip()
     if not text:
@@ -110,9 +125,9 @@ def normalise_url(raw: str) -> NormalisedURL:
     if len(text) > MAX_URL_LENGTH:
         raise InvalidURLError(f"The URL is longer than {MAX_URL_LENGTH} characters.")
     if _FORBIDDEN_CHARS.search(text):
-        raise InvalidURLError("The URL contains spaces or control characters.")
+        raise InvalidURLError("The URL contains spaces, control characters or invalid Unicode.")
 
-    with_scheme = _with_scheme(text)
+    with_scheme = _with_scheme(text, require_scheme=require_scheme)
     try:
         parts: SplitResult = urlsplit(with_scheme)
     except ValueError as exc:
@@ -140,13 +155,16 @@ def normalise_url(raw: str) -> NormalisedURL:
         raise InvalidURLError("The URL's host is not a public domain name.")
 
     netloc = host if port is None or port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
-    url = urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+    path = _percent_encode(parts.path or "/", _UNSAFE_IN_PATH)
+    query = _percent_encode(parts.query, _UNSAFE_IN_QUERY)
+    url = urlunsplit((scheme, netloc, path, query, ""))
     if len(url) > MAX_URL_LENGTH:
         raise InvalidURLError(f"The URL is longer than {MAX_URL_LENGTH} characters.")
     return NormalisedURL(url=url, host=host, registrable_domain=registrable)
 
 
-def _host_of(url_or_host: str) -> str | None:
+def host_of(url_or_host: str) -> str | None:
+    """The ASCII host of a URL or bare host name, or None if it has none."""
     text = url_or_host.strip()
     if not text:
         return None
@@ -166,7 +184,7 @@ def _host_of(url_or_host: str) -> str | None:
 
 def is_same_site(url_or_host: str, registrable_domain: str) -> bool:
     """True when the URL/host is the registrable domain or one of its subdomains."""
-    host = _host_of(url_or_host)
+    host = host_of(url_or_host)
     target = registrable_domain.strip().rstrip(".").lower()
     if host is None or not target:
         return False

@@ -28,6 +28,7 @@ from db.discovery_repository import (
 from db.engine import read_transaction, write_transaction
 from db.records import DiscoveryRecord
 from discovery import DiscoveryRequest, DiscoveryResult, ProviderError, summarise_research
+from discovery.sanitise import sanitise_result
 from resolvers.catalog import catalog_provider
 from resolvers.discovery_codec import Discovery, decode, encode_result, research_step_data
 from resolvers.discovery_input import DiscoveryForm, check_discovery_form
@@ -135,7 +136,7 @@ async def discover_competitors(
         industry_context=request.industry_context,
         requested_results=request.num_results,
         provider=answer.provider,
-        result=encode_result(answer, summarise_research(answer)),
+        result=encode_result(safe := sanitise_result(answer), summarise_research(safe)),
         created_at=services.clock(),
     )
     async with write_transaction(services.engine) as connection:

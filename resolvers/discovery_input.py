@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -10,9 +10,10 @@ from typing import Any
 from discovery import DiscoveryRequest, InvalidURLError, NormalisedURL, normalise_url
 from discovery.models import MAX_RESULTS, MIN_RESULTS
 from resolvers.errors import ErrorCode, Problem
+from resolvers.json_input import has_lone_surrogate, json_problems
 
 MAX_INDUSTRY_CONTEXT = 200
-MAX_ANALYSIS_BYTES = 256 * 1024
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,13 +29,6 @@ class DiscoveryForm:
 
 def _problem(field: str, message: str) -> Problem:
     return Problem(ErrorCode.VALIDATION_FAILED, message, ("input", field))
-
-
-def _analysis_size(data: object) -> int | None:
-    try:
-        return len(json.dumps(data, ensure_ascii=False).encode())
-    except (RecursionError, ValueError, TypeError):
-        return None
 
 
 def check_discovery_form(form: DiscoveryForm) -> tuple[DiscoveryRequest | None, list[Problem]]:
@@ -59,26 +53,23 @@ def check_discovery_form(form: DiscoveryForm) -> tuple[DiscoveryRequest | None, 
                 f"industryContext must be at most {MAX_INDUSTRY_CONTEXT} characters.",
             )
         )
+    elif industry is not None and (_CONTROL.search(industry) or has_lone_surrogate(industry)):
+        # PostgreSQL cannot store NUL in text, nor anyone a lone surrogate.
+        problems.append(
+            _problem("industryContext", "industryContext must be one line of plain text.")
+        )
 
     analysis: Mapping[str, Any] | None = None
     data = form.website_analysis_data
     if data is not None:
-        size = _analysis_size(data)
         if not isinstance(data, Mapping):
             problems.append(
                 _problem("websiteAnalysisData", "websiteAnalysisData must be an object.")
             )
-        elif size is None:
-            problems.append(
-                _problem("websiteAnalysisData", "websiteAnalysisData is nested too deeply.")
-            )
-        elif size > MAX_ANALYSIS_BYTES:
-            problems.append(
-                _problem(
-                    "websiteAnalysisData",
-                    f"websiteAnalysisData is larger than {MAX_ANALYSIS_BYTES // 1024} KiB.",
-                )
-            )
+        elif too_much := json_problems(
+            data, "websiteAnalysisData", ("input", "websiteAnalysisData")
+        ):
+            problems.extend(too_much)
         else:
             analysis = data
 

@@ -6,17 +6,17 @@ can mark all of its bad inputs at once.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
+from discovery import InvalidURLError, normalise_url
 from resolvers.errors import ErrorCode, Problem
+from resolvers.json_input import json_problems
+from resolvers.step_secrets import split_secrets
 
-MAX_STEP_DATA_BYTES = 256 * 1024
 DATA_PATH = ("input", "data")
 
 _GEMINI_KEY = re.compile(r"AIza[0-9A-Za-z_\-]{16,}")
@@ -25,7 +25,7 @@ _COPILOTKIT_KEY = re.compile(r"ck_pub_[0-9A-Za-z_\-]{4,}")
 
 @dataclass(frozen=True, slots=True)
 class CheckedStepData:
-    """Step data split into what may be shown back and the secrets kept encrypted."""
+    """Step data split into what may be shown back (secrets masked) and the secrets alone."""
 
     public: Any | None
     secrets: dict[str, Any] | None = None
@@ -39,11 +39,6 @@ class _Checker:
         self.problems.append(Problem(ErrorCode.VALIDATION_FAILED, message, DATA_PATH + path))
 
 
-def mask_secret(value: str) -> str:
-    """Show enough of a secret to recognise it, never enough to use it."""
-    return "••••" + value[-4:]
-
-
 def _is_uuid(value: str) -> bool:
     try:
         return str(uuid.UUID(value)) == value.lower()
@@ -52,15 +47,14 @@ def _is_uuid(value: str) -> bool:
 
 
 def is_web_url(value: object) -> bool:
-    if not isinstance(value, str) or len(value) > 2048:
+    """An absolute http(s) URL that discovery would accept as a site."""
+    if not isinstance(value, str):
         return False
     try:
-        parts = urlsplit(value.strip())
-    except ValueError:
+        normalise_url(value, require_scheme=True)
+    except InvalidURLError:
         return False
-    return (
-        parts.scheme in {"http", "https"} and bool(parts.hostname) and "." in (parts.hostname or "")
-    )
+    return True
 
 
 _API_KEY_RULES: dict[str, tuple[Callable[[str], bool], str]] = {
@@ -90,10 +84,13 @@ def _check_api_keys(data: Mapping[str, Any], checker: _Checker) -> CheckedStepDa
     for name, value in keys.items():
         if name not in _API_KEY_RULES and not isinstance(value, str):
             checker.fail(("apiKeys", name), f"apiKeys.{name} must be a string.")
-    secrets = {name: value.strip() for name, value in keys.items() if isinstance(value, str)}
-    public = {key: value for key, value in data.items() if key != "apiKeys"}
-    public["apiKeys"] = {name: mask_secret(value) for name, value in secrets.items()}
-    return CheckedStepData(public=public, secrets={"apiKeys": secrets})
+    # `apiKeys` names a secret, so every key in it is masked and sealed (see
+    # step_secrets); only the strings, trimmed, are kept: anything else failed above.
+    public = dict(data)
+    public["apiKeys"] = {
+        name: value.strip() for name, value in keys.items() if isinstance(value, str)
+    }
+    return CheckedStepData(public=public)
 
 
 def _check_website(data: Mapping[str, Any], checker: _Checker) -> CheckedStepData:
@@ -145,8 +142,10 @@ def check_step_data(number: int, data: object) -> tuple[CheckedStepData, list[Pr
     if not isinstance(data, Mapping):
         checker.fail((), "data must be a JSON object.")
         return CheckedStepData(public=None), checker.problems
-    if len(json.dumps(data, ensure_ascii=False).encode()) > MAX_STEP_DATA_BYTES:
-        checker.fail((), f"data is larger than {MAX_STEP_DATA_BYTES // 1024} KiB.")
-        return CheckedStepData(public=None), checker.problems
+    if too_much := json_problems(data, "data", DATA_PATH):
+        return CheckedStepData(public=None), too_much
     checked = _CHECKS[number](data, checker)
-    return checked, checker.problems
+    if not isinstance(checked.public, Mapping):
+        return checked, checker.problems
+    public, secrets = split_secrets(checked.public)
+    return CheckedStepData(public=public, secrets=secrets), checker.problems

@@ -39,7 +39,10 @@ class Competitor:
         description="Short passages that show why it competes; may be empty."
     )
     published_date: str | None = strawberry.field(
-        description="When the page was published, as the provider reported it (ISO-8601)."
+        description=(
+            "When the page was published: an ISO-8601 date, or a date-time in UTC; "
+            "null when the provider's value is neither."
+        )
     )
     author: str | None = strawberry.field(description="The page's author, if known.")
     favicon: str | None = strawberry.field(description="URL of the site's icon, if known.")

@@ -32,7 +32,11 @@ class OnboardingStep(Node):
         description="True until every earlier step is completed or skipped."
     )
     data: JSON | None = strawberry.field(
-        description="The step's saved data. Secrets are masked: `••••` and their last 4 characters."
+        description=(
+            "The step's saved data. Secrets (any key named like a password, secret, token or "
+            "API key) are masked: `••••` and their last 4 characters, or `••••` alone when "
+            "they have 8 characters or fewer."
+        )
     )
     completed_at: datetime | None = strawberry.field(description="When it was last completed.")
     validation_errors: list[str] = strawberry.field(

@@ -99,3 +99,24 @@ def test_public_suffix_list_needs_no_network(monkeypatch: pytest.MonkeyPatch) ->
     parts = build_extractor()("shop.example.co.uk")
     # then the bundled snapshot answered
     assert (parts.domain, parts.suffix) == ("example", "co.uk")
+
+
+@pytest.mark.parametrize(
+    ("raw", "url"),
+    [
+        (
+            'https://x.com/shop/"><img/onerror=alert(1)>',
+            "https://x.com/shop/%22%3E%3Cimg/onerror=alert(1)%3E",
+        ),
+        ("https://x.com/ü/[a]{b}|^`", "https://x.com/%C3%BC/%5Ba%5D%7Bb%7D%7C%5E%60"),
+        ("https://x.com/a%20b/100%", "https://x.com/a%20b/100%25"),
+        ('https://x.com/p?q=a+b&r="<\'>"', "https://x.com/p?q=a+b&r=%22%3C%27%3E%22"),
+        ("https://x.com/a:b@c;d=e,f!g$h&i(j)*k+l~m", "https://x.com/a:b@c;d=e,f!g$h&i(j)*k+l~m"),
+    ],
+)
+def test_paths_and_queries_are_percent_encoded_once(raw: str, url: str) -> None:
+    # given a URL with characters a URL cannot carry as they are, when normalised
+    normalised = normalise_url(raw)
+    # then they are %XX-encoded, escapes already there are kept, and doing it again changes nothing
+    assert normalised.url == url
+    assert normalise_url(normalised.url).url == url

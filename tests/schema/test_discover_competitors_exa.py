@@ -3,39 +3,18 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import Any
 
 import httpx
-from pydantic import SecretStr
 
 from app.settings import Settings
-from tests.support.app import serving
-from tests.support.discovery import DISCOVER
-from tests.support.fake_exa import FakeExa, FakeExaConfig, run_fake_exa
+from tests.support.discovery import DISCOVER, EXA_KEY, exa_api
+from tests.support.fake_exa import FakeExaConfig
 from tests.support.graphql import GraphQLClient
 
-KEY = "test-exa-key"
+KEY = EXA_KEY
 ACME = {"userUrl": "https://www.acme.com/shop", "industryContext": "e-commerce"}
-
-
-@asynccontextmanager
-async def exa_api(
-    settings: Settings, token_for: Callable[[str], str], config: FakeExaConfig
-) -> AsyncIterator[tuple[GraphQLClient, FakeExa]]:
-    """The app configured for Exa at a fake that behaves as `config` says."""
-    with run_fake_exa(config) as fake:
-        exa_settings = settings.model_copy(
-            update={
-                "exa_api_key": SecretStr(KEY),
-                "exa_base_url": fake.base_url,
-                "competitor_provider": "exa",
-                "provider_timeout_seconds": 1,
-            }
-        )
-        async with serving(exa_settings) as http:
-            yield GraphQLClient(http, token_for, "user-a"), fake
 
 
 async def post_discover(graphql: GraphQLClient, **fields: Any) -> tuple[httpx.Response, Any]:

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from discovery.errors import InvalidURLError
 from discovery.urls import MAX_URL_LENGTH, normalise_url
-from resolvers.step_data import MAX_STEP_DATA_BYTES, check_step_data
+from resolvers.json_input import MAX_JSON_BYTES
+from resolvers.step_data import check_step_data
 
 FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -130,7 +131,7 @@ def test_step_data_over_the_size_limit_is_one_problem(number: int, filler: str) 
     data = {
         "apiKeys": {},
         "website": "x",
-        "blob": filler * (MAX_STEP_DATA_BYTES // len(filler) + 1),
+        "blob": filler * (MAX_JSON_BYTES // len(filler) + 1),
     }
     _checked, problems = check_step_data(number, data)
     assert [tuple(problem.field) for problem in problems] == [("input", "data")]

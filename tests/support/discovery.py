@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
+from pydantic import SecretStr
+
+from app.settings import Settings
+from tests.support.app import serving
+from tests.support.fake_exa import FakeExa, FakeExaConfig, run_fake_exa
 from tests.support.graphql import GraphQLClient
+
+EXA_KEY = "test-exa-key"
 
 DISCOVERY_FIELDS = """
     id userUrl domain industryContext requestedResults shortfall provider cached createdAt
@@ -54,3 +63,25 @@ async def discovered(graphql: GraphQLClient, **fields: Any) -> dict[str, Any]:
     payload = await discover(graphql, **fields)
     assert payload["userErrors"] == [], payload["userErrors"]
     return dict(payload["discovery"])
+
+
+@asynccontextmanager
+async def exa_api(
+    settings: Settings,
+    token_for: Callable[[str], str],
+    config: FakeExaConfig,
+    *,
+    timeout_seconds: float = 1,
+) -> AsyncIterator[tuple[GraphQLClient, FakeExa]]:
+    """The app configured for Exa (key `EXA_KEY`) at a fake that behaves as `config` says."""
+    with run_fake_exa(config) as fake:
+        exa_settings = settings.model_copy(
+            update={
+                "exa_api_key": SecretStr(EXA_KEY),
+                "exa_base_url": fake.base_url,
+                "competitor_provider": "exa",
+                "provider_timeout_seconds": timeout_seconds,
+            }
+        )
+        async with serving(exa_settings) as http:
+            yield GraphQLClient(http, token_for, "user-a"), fake

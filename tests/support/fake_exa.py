@@ -48,6 +48,9 @@ class FakeExaConfig:
     social_results: list[dict[str, Any]] = field(
         default_factory=lambda: list(DEFAULT_SOCIAL_RESULTS)
     )
+    # When set, every /findSimilar answers these results as they are (a hostile
+    # provider's answer, say) instead of the generated competitors.
+    similar_results: list[dict[str, Any]] | None = None
 
 
 class FakeExa:
@@ -92,6 +95,8 @@ class FakeExa:
 
     def find_similar(self, body: dict[str, Any]) -> dict[str, Any]:
         wanted = int(body.get("numResults", 10))
+        if self.config.similar_results is not None:
+            return {"requestId": "fake", "results": self.config.similar_results[:wanted]}
         excluded = set(body.get("excludeDomains") or [])
         own = self.config.own_domain
         results = [
