@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from schema.extensions.query_limits import QueryLimits
@@ -54,6 +55,20 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, ge=0)
     max_tokens: int = Field(default=2000, ge=1)
     max_query_cost: int = Field(default=1000, ge=1)
+
+    # Telemetry (issue 10 points 2 and 5, issue 14).
+    metrics_operation_names: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    metrics_max_operation_names: int = Field(default=100, ge=0)
+    metrics_client_names: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    metrics_max_client_names: int = Field(default=20, ge=0)
+    document_cache_bytes: int = Field(default=16 * 1024 * 1024, ge=0)
+    deprecation_sunset: datetime | None = None
+    deprecation_link: str = "/SCHEMA_CHANGELOG.md"
+
+    @field_validator("metrics_operation_names", "metrics_client_names", mode="before")
+    @classmethod
+    def _names_from_commas(cls, value: object) -> object:
+        return _split_commas(value)
 
     @model_validator(mode="before")
     @classmethod

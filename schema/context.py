@@ -28,6 +28,12 @@ class GraphQLContext(BaseContext):
         self.services = services
         self.client_name = client_name
         self.request_id = request_id
+        # What execution reports for the HTTP edge to announce and count.
+        self.deprecated_coordinates: frozenset[str] = frozenset()
+
+    def note_deprecated_usage(self, coordinates: frozenset[str]) -> None:
+        """The operation used these deprecated fields, arguments or input fields."""
+        self.deprecated_coordinates |= coordinates
 
     def require_viewer(self) -> AuthenticatedUser:
         """The verified user, or the UNAUTHENTICATED error every user field answers."""
