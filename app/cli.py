@@ -6,6 +6,7 @@ import asyncio
 import logging
 import logging.config
 import sys
+from contextlib import nullcontext
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import click
 import uvicorn
 
 from app.logging_config import logging_config
+from app.multiprocess_metrics import multiprocess_metrics
 from app.settings import get_settings
 from auth import DevIssuer
 from db.engine import create_engine
@@ -47,7 +49,9 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
 
     On SIGTERM or Ctrl-C the server stops accepting connections, lets the
     requests in flight finish (at most SHUTDOWN_GRACE_SECONDS), then closes the
-    database pool. Every line on standard error is a JSON log record.
+    database pool. Every line on standard error is a JSON log record. With
+    several workers, their metrics go to one fresh directory and any scrape
+    reads the total.
     """
     log_config = logging_config()
     logging.config.dictConfig(log_config)
@@ -63,16 +67,19 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
             host,
             port,
         )
-    uvicorn.run(
-        "app.factory:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
-        log_config=log_config,
-        access_log=access_log,
-    )
+    # One worker is one process, whose own registry is the total; several share a directory.
+    metrics = multiprocess_metrics(settings.metrics_dir) if workers > 1 else nullcontext()
+    with metrics:
+        uvicorn.run(
+            "app.factory:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+            log_config=log_config,
+            access_log=access_log,
+        )
 
 
 @main.command()

@@ -15,6 +15,7 @@ from app.changelog import router as changelog_router
 from app.graphql import CLIENT_NAME_HEADERS, mount_graphql
 from app.health import router as health_router
 from app.metrics import BoundedLabels, Metrics
+from app.multiprocess_metrics import multiprocess_directory
 from app.request_id import RequestIdMiddleware
 from app.request_limits import RequestLimitsMiddleware
 from app.runtime import Runtime, build_runtime
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.metrics_operation_names, settings.metrics_max_operation_names
         ),
         clients=BoundedLabels(settings.metrics_client_names, settings.metrics_max_client_names),
+        multiprocess_directory=multiprocess_directory(),
     )
     runtime = build_runtime(settings, metrics)
 

@@ -10,6 +10,9 @@ onboarding_deprecated_usage_total               coordinate, client
 
 `operation` and `client` are whatever clients send, so they become labels only
 from bounded sets (`BoundedLabels`); every other label's values are ours.
+Under `serve` every worker writes its samples to prometheus_client's
+multiprocess directory and a scrape of any worker adds up all of them
+(`app/multiprocess_metrics.py`); an app built in a test counts alone.
 """
 
 from __future__ import annotations
@@ -18,9 +21,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
+from app.multiprocess_metrics import forget_dead_workers, leave
 from discovery import CompetitorProvider, DiscoveryRequest, DiscoveryResult, ProviderError
 
 logger = logging.getLogger(__name__)
@@ -57,17 +63,30 @@ class BoundedLabels:
 
 
 class Metrics:
-    """One registry per app, so each app built in a process (tests do) counts alone."""
+    """One registry per app, so each app built in a process (tests do) counts alone.
+
+    With a `multiprocess_directory` (as under `serve`), samples go to that
+    directory's files instead and the exposition adds up every worker's.
+    """
 
     def __init__(
         self,
         *,
         operations: BoundedLabels | None = None,
         clients: BoundedLabels | None = None,
+        multiprocess_directory: Path | None = None,
     ) -> None:
         self.operations = operations or BoundedLabels()
         self.clients = clients or BoundedLabels(capacity=20)
+        self.multiprocess_directory = multiprocess_directory
         self.registry = CollectorRegistry()
+        if multiprocess_directory is None:
+            self._exposed = self.registry
+        else:
+            self._exposed = CollectorRegistry()
+            MultiProcessCollector(self._exposed, path=str(multiprocess_directory))  # type: ignore[no-untyped-call]
+            # A worker killed outright could not say so; the next one to start does.
+            forget_dead_workers(multiprocess_directory)
         self.requests = Counter(
             "onboarding_graphql_requests",
             "GraphQL operations executed, by operation name and outcome.",
@@ -108,9 +127,14 @@ class Metrics:
             registry=self.registry,
         )
 
+    def close(self) -> None:
+        """This app stops: with several workers, say this one is gone."""
+        if self.multiprocess_directory is not None:
+            leave(self.multiprocess_directory)
+
     def exposition(self) -> bytes:
         """The Prometheus text of every sample; blocking work, so run it off the event loop."""
-        return generate_latest(self.registry)
+        return generate_latest(self._exposed)
 
     def record_operation(self, operation: str, seconds: float, error_codes: list[str]) -> None:
         """One executed GraphQL operation and the codes of the errors it answered."""

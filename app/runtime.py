@@ -35,6 +35,7 @@ class Runtime:
     deprecations: DeprecatedUsageDesk
 
     async def close(self) -> None:
+        self.metrics.close()
         await self.http_client.aclose()
         await self.services.engine.dispose()
         logger.info("database connection pool closed")

@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     metrics_max_operation_names: int = Field(default=100, ge=0)
     metrics_client_names: Annotated[list[str], NoDecode] = Field(default_factory=list)
     metrics_max_client_names: int = Field(default=20, ge=0)
+    metrics_dir: Path | None = None
     document_cache_bytes: int = Field(default=16 * 1024 * 1024, ge=0)
     deprecation_sunset: datetime | None = None
     deprecation_link: str = "/SCHEMA_CHANGELOG.md"
