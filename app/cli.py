@@ -7,12 +7,14 @@ import logging
 import logging.config
 import sys
 from contextlib import nullcontext
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
 import uvicorn
+from sqlalchemy.exc import DBAPIError
 
+from app.deprecation_report import first_day, format_report, usage_since
 from app.logging_config import logging_config
 from app.multiprocess_metrics import multiprocess_metrics
 from app.settings import get_settings
@@ -21,7 +23,7 @@ from db.engine import create_engine
 from db.migrate import upgrade
 from discovery import CatalogEntry, CatalogFormatError, parse_catalog_lines
 from resolvers.catalog import import_catalog
-from schema import schema_sdl
+from schema import schema_deprecations, schema_sdl
 
 logger = logging.getLogger(__name__)
 # Inside the 30 s an orchestrator (Kubernetes by default) waits after SIGTERM
@@ -100,6 +102,35 @@ def export_schema(path: Path | None) -> None:
         sys.stdout.write(sdl)
     else:
         path.write_text(sdl, encoding="utf-8")
+
+
+@main.command()
+@click.option(
+    "--since",
+    default="30d",
+    show_default=True,
+    help="How far back: `Nd` (the last N days and today, UTC) or an ISO date.",
+)
+def deprecations(since: str) -> None:
+    """Print each deprecated coordinate with its clients, uses and last use, from the database.
+
+    Counts authenticated requests of every process and replica that wrote to
+    the database; a running service writes what it counted every
+    ONBOARDING_DEPRECATED_USAGE_FLUSH_SECONDS and when it stops.
+    """
+    try:
+        day = first_day(since, datetime.now(UTC).date())
+    except ValueError:
+        raise click.BadParameter("use `30d` or an ISO date", param_hint="--since") from None
+    settings = get_settings()
+    try:
+        usage = asyncio.run(usage_since(settings.resolved_database_url, day))
+    except DBAPIError as error:
+        raise click.ClickException(
+            f"could not read deprecated usage ({type(error.orig).__name__}); "
+            "is the database reachable and migrated (`onboarding-api migrate`)?"
+        ) from None
+    click.echo(format_report(schema_deprecations(), usage, day))
 
 
 @main.command("dev-token")

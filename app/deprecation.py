@@ -3,8 +3,8 @@
 Execution only reports the coordinates it used (on the GraphQL context); here
 the response is told what is going away and when (RFC 9745 `Deprecation`,
 RFC 8594 `Sunset`, and a `Link` to where it is explained), and the use is
-counted when a verified user made it: an anonymous request cannot add
-series, and cannot fake a client's use.
+counted, in the metrics and the database, when a verified user made it: an
+anonymous request cannot add series or rows, and cannot fake a client's use.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from email.utils import format_datetime
 
 from starlette.datastructures import MutableHeaders
 
+from app.deprecated_usage_ledger import DeprecatedUsageLedger
 from app.metrics import Metrics
 from schema import GraphQLContext
 
@@ -50,6 +51,7 @@ class DeprecatedUsageDesk:
 
     notice: DeprecationNotice
     metrics: Metrics
+    ledger: DeprecatedUsageLedger
 
     def after_execution(self, context: GraphQLContext, headers: MutableHeaders) -> None:
         """Tell the client what it used is going away; count the use if a verified user made it."""
@@ -61,3 +63,4 @@ class DeprecatedUsageDesk:
             return
         client = self.metrics.client_label(context.client_name)
         self.metrics.record_deprecated_usage(coordinates, client)
+        self.ledger.record(coordinates, client)

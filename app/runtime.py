@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.deprecated_usage_ledger import DeprecatedUsageLedger
 from app.deprecation import DeprecatedUsageDesk, DeprecationNotice
 from app.metrics import Metrics
 from app.secret_keys import secret_box_for
@@ -35,6 +36,8 @@ class Runtime:
     deprecations: DeprecatedUsageDesk
 
     async def close(self) -> None:
+        # Before the pool closes: the last tallies are written with it.
+        await self.deprecations.ledger.stop()
         self.metrics.close()
         await self.http_client.aclose()
         await self.services.engine.dispose()
@@ -93,6 +96,9 @@ def build_runtime(settings: Settings, metrics: Metrics) -> Runtime:
                 link=settings.deprecation_link, sunset=settings.deprecation_sunset
             ),
             metrics=metrics,
+            ledger=DeprecatedUsageLedger(
+                engine, flush_seconds=settings.deprecated_usage_flush_seconds
+            ),
         ),
     )
 

@@ -56,13 +56,14 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=2000, ge=1)
     max_query_cost: int = Field(default=1000, ge=1)
 
-    # Telemetry (issue 10 points 2 and 5, issue 14).
+    # Telemetry (issue 10 point 2, issue 14): metric labels from bounded sets.
     metrics_operation_names: Annotated[list[str], NoDecode] = Field(default_factory=list)
     metrics_max_operation_names: int = Field(default=100, ge=0)
     metrics_client_names: Annotated[list[str], NoDecode] = Field(default_factory=list)
     metrics_max_client_names: int = Field(default=20, ge=0)
     metrics_dir: Path | None = None
     document_cache_bytes: int = Field(default=16 * 1024 * 1024, ge=0)
+    deprecated_usage_flush_seconds: float = Field(default=10, gt=0)
     deprecation_sunset: datetime | None = None
     deprecation_link: str = "/SCHEMA_CHANGELOG.md"
 
