@@ -70,7 +70,7 @@ def create_schema(
         # First, so it exits last and counts the errors as the client sees them.
         lambda: RecordOperationMetrics(record_operation),
         MaskUnexpectedErrors,
-        # Before ParserCache: the token limit must run before anything parses.
+        # Before CacheParsing: the token limit must run before anything parses.
         *limits.extensions(),
         lambda: CacheParsing(caches.parsed),
         lambda: CacheValidation(caches.validated),

@@ -31,7 +31,7 @@ def fragments_by_name(document: DocumentNode) -> dict[str, FragmentDefinitionNod
 def operation_limit_rule(measure: Measure, maximum: int, refuse: Refusal) -> type[ValidationRule]:
     """A validation rule reporting `refuse(measured, operation)` when `measure` exceeds `maximum`.
 
-    Callers cache the class per maximum: ValidationCache keys on the rule classes.
+    Callers cache the class per maximum: CacheValidation keys on the rule classes.
     """
 
     class OperationLimitRule(ValidationRule):
