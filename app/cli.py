@@ -6,20 +6,24 @@ import asyncio
 import logging
 import logging.config
 import sys
-from datetime import timedelta
+from contextlib import nullcontext
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
 import uvicorn
+from sqlalchemy.exc import DBAPIError
 
+from app.deprecation_report import first_day, format_report, usage_since
 from app.logging_config import logging_config
+from app.multiprocess_metrics import multiprocess_metrics
 from app.settings import get_settings
 from auth import DevIssuer
 from db.engine import create_engine
 from db.migrate import upgrade
 from discovery import CatalogEntry, CatalogFormatError, parse_catalog_lines
 from resolvers.catalog import import_catalog
-from schema import schema_sdl
+from schema import schema_deprecations, schema_sdl
 
 logger = logging.getLogger(__name__)
 # Inside the 30 s an orchestrator (Kubernetes by default) waits after SIGTERM
@@ -47,7 +51,9 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
 
     On SIGTERM or Ctrl-C the server stops accepting connections, lets the
     requests in flight finish (at most SHUTDOWN_GRACE_SECONDS), then closes the
-    database pool. Every line on standard error is a JSON log record.
+    database pool. Every line on standard error is a JSON log record. With
+    several workers, their metrics go to one fresh directory and any scrape
+    reads the total.
     """
     log_config = logging_config()
     logging.config.dictConfig(log_config)
@@ -63,16 +69,19 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
             host,
             port,
         )
-    uvicorn.run(
-        "app.factory:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
-        log_config=log_config,
-        access_log=access_log,
-    )
+    # One worker is one process, whose own registry is the total; several share a directory.
+    metrics = multiprocess_metrics(settings.metrics_dir) if workers > 1 else nullcontext()
+    with metrics:
+        uvicorn.run(
+            "app.factory:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+            log_config=log_config,
+            access_log=access_log,
+        )
 
 
 @main.command()
@@ -93,6 +102,35 @@ def export_schema(path: Path | None) -> None:
         sys.stdout.write(sdl)
     else:
         path.write_text(sdl, encoding="utf-8")
+
+
+@main.command()
+@click.option(
+    "--since",
+    default="30d",
+    show_default=True,
+    help="How far back: `Nd` (the last N days and today, UTC) or an ISO date.",
+)
+def deprecations(since: str) -> None:
+    """Print each deprecated coordinate with its clients, uses and last use, from the database.
+
+    Counts authenticated requests of every process and replica that wrote to
+    the database; a running service writes what it counted every
+    ONBOARDING_DEPRECATED_USAGE_FLUSH_SECONDS and when it stops.
+    """
+    try:
+        day = first_day(since, datetime.now(UTC).date())
+    except ValueError:
+        raise click.BadParameter("use `30d` or an ISO date", param_hint="--since") from None
+    settings = get_settings()
+    try:
+        usage = asyncio.run(usage_since(settings.resolved_database_url, day))
+    except DBAPIError as error:
+        raise click.ClickException(
+            f"could not read deprecated usage ({type(error.orig).__name__}); "
+            "is the database reachable and migrated (`onboarding-api migrate`)?"
+        ) from None
+    click.echo(format_report(schema_deprecations(), usage, day))
 
 
 @main.command("dev-token")

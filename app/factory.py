@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
+from app.changelog import router as changelog_router
 from app.graphql import CLIENT_NAME_HEADERS, mount_graphql
 from app.health import router as health_router
-from app.metrics import Metrics
+from app.metrics import BoundedLabels, Metrics
+from app.multiprocess_metrics import multiprocess_directory
 from app.request_id import RequestIdMiddleware
 from app.request_limits import RequestLimitsMiddleware
 from app.runtime import Runtime, build_runtime
@@ -25,7 +28,13 @@ logger = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None) -> FastAPI:
     """An app for `settings` (by default, the environment's). Nothing starts until lifespan."""
     settings = settings or get_settings()
-    metrics = Metrics()
+    metrics = Metrics(
+        operations=BoundedLabels(
+            settings.metrics_operation_names, settings.metrics_max_operation_names
+        ),
+        clients=BoundedLabels(settings.metrics_client_names, settings.metrics_max_client_names),
+        multiprocess_directory=multiprocess_directory(),
+    )
     runtime = build_runtime(settings, metrics)
 
     @contextlib.asynccontextmanager
@@ -38,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await ensure_bundled_catalog(runtime.services.engine)
         except Exception as error:  # /readyz reports a database that is down; start anyway
             logger.warning("could not load the bundled competitor catalog: %s", error)
+        runtime.deprecations.ledger.start()
         try:
             yield
         finally:
@@ -64,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     mount_graphql(app, runtime)
     app.include_router(health_router)
+    app.include_router(changelog_router)
     _mount_metrics(app, metrics)
     if runtime.dev_issuer is not None:
         _mount_dev_jwks(app, runtime)
@@ -73,7 +84,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _mount_metrics(app: FastAPI, metrics: Metrics) -> None:
     @app.get("/metrics", include_in_schema=False)
     async def metrics_endpoint() -> Response:
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        # Off the event loop: requests go on being served while a scrape is written.
+        exposition = await asyncio.to_thread(metrics.exposition)
+        return Response(exposition, media_type=CONTENT_TYPE_LATEST)
 
 
 def _mount_dev_jwks(app: FastAPI, runtime: Runtime) -> None:

@@ -226,7 +226,7 @@ class GraphQLOverHTTPRouter(GraphQLRouter[GraphQLContext, None]):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         try:
-            return await super().execute_single(
+            result = await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
             )
         except HTTPException as error:
@@ -237,6 +237,9 @@ class GraphQLOverHTTPRouter(GraphQLRouter[GraphQLContext, None]):
                     405, "Only queries can be sent with GET; send mutations with POST."
                 ) from error
             raise
+        runtime: Runtime = request.app.state.runtime
+        runtime.deprecations.after_execution(context, sub_response.headers)
+        return result
 
     async def process_result(
         self, request: Request, result: ExecutionResult
@@ -291,10 +294,10 @@ async def _keys_unavailable(request: Request, error: Exception) -> JSONResponse:
 def mount_graphql(app: FastAPI, runtime: Runtime) -> None:
     settings = runtime.settings
     schema = create_schema(
-        record_deprecated_usage=runtime.metrics.record_deprecated_usage,
         record_operation=runtime.metrics.record_operation,
         introspection=settings.introspection,
         limits=query_limits(settings),
+        document_caches=runtime.document_caches,
     )
     router = GraphQLOverHTTPRouter(
         schema,

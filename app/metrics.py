@@ -7,6 +7,12 @@ onboarding_graphql_errors_total                 code
 onboarding_provider_calls_total                 provider, outcome (ok | error code | timeout)
 onboarding_provider_call_duration_seconds       provider (histogram)
 onboarding_deprecated_usage_total               coordinate, client
+
+`operation` and `client` are whatever clients send, so they become labels only
+from bounded sets (`BoundedLabels`); every other label's values are ours.
+Under `serve` every worker writes its samples to prometheus_client's
+multiprocess directory and a scrape of any worker adds up all of them
+(`app/multiprocess_metrics.py`); an app built in a test counts alone.
 """
 
 from __future__ import annotations
@@ -14,27 +20,73 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from collections.abc import Iterable
+from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
+from app.multiprocess_metrics import forget_dead_workers, leave
 from discovery import CompetitorProvider, DiscoveryRequest, DiscoveryResult, ProviderError
 
 logger = logging.getLogger(__name__)
 
-# The date `sessionId` was deprecated (2026-01-01T00:00:00Z), as RFC 9745 spells it.
-DEPRECATION_DATE = "@1767225600"
-SCHEMA_CHANGELOG_URL = "/SCHEMA_CHANGELOG.md"
+OTHER = "other"
+# Labels the service itself gives: no operation name, an odd one, no client name.
+_OWN_LABELS = ("anonymous", "invalid_name", "unknown", OTHER)
 
 _REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _PROVIDER_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
 
 
-class Metrics:
-    """One registry per app, so each app built in a process (tests do) counts alone."""
+class BoundedLabels:
+    """Label values from a bounded set: the allowed ones, then the first `capacity`
+    other values this process sees; every later newcomer is `other`.
 
-    def __init__(self) -> None:
+    A hostile client sending 2,000 operation names adds at most `capacity` series
+    per metric and process; the allow-list keeps the names that matter labelled
+    whatever came first.
+    """
+
+    def __init__(self, allowed: Iterable[str] = (), capacity: int = 100) -> None:
+        self.capacity = capacity
+        self._allowed = frozenset((*allowed, *_OWN_LABELS))
+        self._admitted: set[str] = set()
+
+    def __call__(self, value: str) -> str:
+        if value in self._allowed or value in self._admitted:
+            return value
+        if len(self._admitted) < self.capacity:
+            self._admitted.add(value)
+            return value
+        return OTHER
+
+
+class Metrics:
+    """One registry per app, so each app built in a process (tests do) counts alone.
+
+    With a `multiprocess_directory` (as under `serve`), samples go to that
+    directory's files instead and the exposition adds up every worker's.
+    """
+
+    def __init__(
+        self,
+        *,
+        operations: BoundedLabels | None = None,
+        clients: BoundedLabels | None = None,
+        multiprocess_directory: Path | None = None,
+    ) -> None:
+        self.operations = operations or BoundedLabels()
+        self.clients = clients or BoundedLabels(capacity=20)
+        self.multiprocess_directory = multiprocess_directory
         self.registry = CollectorRegistry()
+        if multiprocess_directory is None:
+            self._exposed = self.registry
+        else:
+            self._exposed = CollectorRegistry()
+            MultiProcessCollector(self._exposed, path=str(multiprocess_directory))  # type: ignore[no-untyped-call]
+            # A worker killed outright could not say so; the next one to start does.
+            forget_dead_workers(multiprocess_directory)
         self.requests = Counter(
             "onboarding_graphql_requests",
             "GraphQL operations executed, by operation name and outcome.",
@@ -75,24 +127,32 @@ class Metrics:
             registry=self.registry,
         )
 
+    def close(self) -> None:
+        """This app stops: with several workers, say this one is gone."""
+        if self.multiprocess_directory is not None:
+            leave(self.multiprocess_directory)
+
+    def exposition(self) -> bytes:
+        """The Prometheus text of every sample; blocking work, so run it off the event loop."""
+        return generate_latest(self._exposed)
+
     def record_operation(self, operation: str, seconds: float, error_codes: list[str]) -> None:
         """One executed GraphQL operation and the codes of the errors it answered."""
-        self.requests.labels(
-            operation=operation, outcome="error" if error_codes else "success"
-        ).inc()
-        self.latency.labels(operation=operation).observe(seconds)
+        label = self.operations(operation)
+        self.requests.labels(operation=label, outcome="error" if error_codes else "success").inc()
+        self.latency.labels(operation=label).observe(seconds)
         for code in error_codes:
             self.errors.labels(code=code).inc()
 
-    def record_deprecated_usage(self, coordinate: str, context: Any) -> None:
-        """Count the use and tell the client, in the response's headers, what is going away."""
-        client = getattr(context, "client_name", "unknown")
-        self.deprecated_usage.labels(coordinate=coordinate, client=client).inc()
-        logger.warning("deprecated usage: %s by client %s", coordinate, client)
-        response = getattr(context, "response", None)
-        if response is not None:
-            response.headers["Deprecation"] = DEPRECATION_DATE
-            response.headers["Link"] = f'<{SCHEMA_CHANGELOG_URL}>; rel="deprecation"'
+    def client_label(self, client_name: str) -> str:
+        """The label a client's self-declared name is counted under."""
+        return self.clients(client_name)
+
+    def record_deprecated_usage(self, coordinates: Iterable[str], client: str) -> None:
+        """Count an authenticated request's use of deprecated coordinates (`client` a label)."""
+        for coordinate in sorted(coordinates):
+            self.deprecated_usage.labels(coordinate=coordinate, client=client).inc()
+            logger.warning("deprecated usage: %s by client %s", coordinate, client)
 
     def measured(self, provider: CompetitorProvider) -> CompetitorProvider:
         return MeasuredProvider(provider, self)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.deprecated_usage_ledger import DeprecatedUsageLedger
+from app.deprecation import DeprecatedUsageDesk, DeprecationNotice
 from app.metrics import Metrics
 from app.secret_keys import secret_box_for
 from app.settings import Settings
@@ -16,6 +18,7 @@ from db.engine import create_engine
 from discovery import CompetitorProvider, ExaProvider
 from resolvers.catalog import catalog_provider
 from resolvers.services import DiscoveryPolicy, Services
+from schema import DocumentCaches
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +32,13 @@ class Runtime:
     metrics: Metrics
     dev_issuer: DevIssuer | None
     http_client: httpx.AsyncClient
+    document_caches: DocumentCaches
+    deprecations: DeprecatedUsageDesk
 
     async def close(self) -> None:
+        # Before the pool closes: the last tallies are written with it.
+        await self.deprecations.ledger.stop()
+        self.metrics.close()
         await self.http_client.aclose()
         await self.services.engine.dispose()
         logger.info("database connection pool closed")
@@ -82,6 +90,16 @@ def build_runtime(settings: Settings, metrics: Metrics) -> Runtime:
         metrics=metrics,
         dev_issuer=dev_issuer,
         http_client=http_client,
+        document_caches=DocumentCaches.bounded(settings.document_cache_bytes),
+        deprecations=DeprecatedUsageDesk(
+            notice=DeprecationNotice(
+                link=settings.deprecation_link, sunset=settings.deprecation_sunset
+            ),
+            metrics=metrics,
+            ledger=DeprecatedUsageLedger(
+                engine, flush_seconds=settings.deprecated_usage_flush_seconds
+            ),
+        ),
     )
 
 

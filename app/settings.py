@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -54,6 +55,22 @@ class Settings(BaseSettings):
     max_query_cost: int = Field(default=1000, ge=1)
     max_recursive_selections: int = Field(default=10_000, ge=1)
     overlapping_fields_budget: int = Field(default=20_000, ge=1)
+
+    # Telemetry (issue 10 point 2, issue 14): metric labels from bounded sets.
+    metrics_operation_names: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    metrics_max_operation_names: int = Field(default=100, ge=0)
+    metrics_client_names: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    metrics_max_client_names: int = Field(default=20, ge=0)
+    metrics_dir: Path | None = None
+    document_cache_bytes: int = Field(default=16 * 1024 * 1024, ge=0)
+    deprecated_usage_flush_seconds: float = Field(default=10, gt=0)
+    deprecation_sunset: datetime | None = None
+    deprecation_link: str = "/SCHEMA_CHANGELOG.md"
+
+    @field_validator("metrics_operation_names", "metrics_client_names", mode="before")
+    @classmethod
+    def _names_from_commas(cls, value: object) -> object:
+        return _split_commas(value)
 
     @model_validator(mode="before")
     @classmethod

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base
@@ -91,3 +91,19 @@ class CatalogEntryRow(Base):
     description: Mapped[str] = mapped_column(Text, nullable=False)
     industry: Mapped[str] = mapped_column(Text, nullable=False)
     social: Mapped[Any] = mapped_column(JSON, nullable=False)
+
+
+class DeprecatedUsageRow(Base):
+    """How often a client used a deprecated coordinate on a UTC day (authenticated uses only).
+
+    Rows are added to, never replaced: every process and replica upserts its
+    own counts, so the table holds the service's total.
+    """
+
+    __tablename__ = "deprecated_usage"
+
+    coordinate: Mapped[str] = mapped_column(String(255), primary_key=True)
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    uses: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -65,3 +65,24 @@ class CatalogRecord:
     description: str
     industry: str
     social: dict[str, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class DeprecatedUsageTally:
+    """Uses of one deprecated coordinate by one client on one UTC day."""
+
+    coordinate: str
+    client: str
+    day: date
+    uses: int
+    last_used_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeprecatedUsageSummary:
+    """Uses of one deprecated coordinate by one client over a period, and the latest."""
+
+    coordinate: str
+    client: str
+    uses: int
+    last_used_at: datetime

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import (
-    DisableIntrospection,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
+from graphql import DocumentNode, GraphQLError
+from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from schema.extensions.count_deprecated_usage import CountDeprecatedUsage, RecordUsage
+from schema.extensions.cache_parsing import CacheParsing
+from schema.extensions.cache_validation import CacheValidation
+from schema.extensions.document_cache import DEFAULT_CACHE_BYTES, DocumentCache
 from schema.extensions.mask_unexpected_errors import MaskUnexpectedErrors
 from schema.extensions.query_limits import QueryLimits
 from schema.extensions.record_operation_metrics import RecordOperation, RecordOperationMetrics
+from schema.extensions.report_deprecated_usage import (
+    DocumentUsage,
+    ReportDeprecatedUsage,
+    deprecated_coordinates,
+)
 from schema.mutations import Mutation
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
@@ -34,8 +37,17 @@ class OnboardingSchema(strawberry.Schema):
         return None
 
 
-def _ignore_usage(coordinate: str, context: object) -> None:
-    return None
+@dataclass(frozen=True, slots=True)
+class DocumentCaches:
+    """What the schema keeps per distinct document, each cache under its own byte bound."""
+
+    parsed: DocumentCache[DocumentNode]
+    validated: DocumentCache[list[GraphQLError]]
+    deprecated_usage: DocumentCache[DocumentUsage]
+
+    @classmethod
+    def bounded(cls, max_bytes: int = DEFAULT_CACHE_BYTES) -> DocumentCaches:
+        return cls(DocumentCache(max_bytes), DocumentCache(max_bytes), DocumentCache(max_bytes))
 
 
 def _ignore_operation(operation: str, seconds: float, error_codes: list[str]) -> None:
@@ -44,21 +56,25 @@ def _ignore_operation(operation: str, seconds: float, error_codes: list[str]) ->
 
 def create_schema(
     *,
-    record_deprecated_usage: RecordUsage = _ignore_usage,
     record_operation: RecordOperation = _ignore_operation,
     introspection: bool = True,
     limits: QueryLimits = QueryLimits(),  # noqa: B008 - frozen, so safe as a default
+    document_caches: DocumentCaches | None = None,
 ) -> strawberry.Schema:
-    """The schema; extensions are passed as classes or factories, never shared instances."""
+    """The schema; extensions are passed as classes or factories, never shared instances.
+
+    The caches are shared by every request the schema serves (by default, new ones).
+    """
+    caches = document_caches or DocumentCaches.bounded()
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         # First, so it exits last and counts the errors as the client sees them.
         lambda: RecordOperationMetrics(record_operation),
         MaskUnexpectedErrors,
-        # Before ParserCache: the token limit must run before anything parses.
+        # Before CacheParsing: the token limit must run before anything parses.
         *limits.extensions(),
-        ParserCache,
-        ValidationCache,
-        lambda: CountDeprecatedUsage(record_deprecated_usage),
+        lambda: CacheParsing(caches.parsed),
+        lambda: CacheValidation(caches.validated),
+        lambda: ReportDeprecatedUsage(caches.deprecated_usage),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
@@ -75,4 +91,9 @@ def schema_sdl() -> str:
     return create_schema().as_str() + "\n"
 
 
-__all__: Sequence[str] = ["create_schema", "schema_sdl"]
+def schema_deprecations() -> list[str]:
+    """The schema coordinates of every deprecated field, argument and input field."""
+    return deprecated_coordinates(create_schema()._schema)
+
+
+__all__: Sequence[str] = ["DocumentCaches", "create_schema", "schema_deprecations", "schema_sdl"]

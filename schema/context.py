@@ -32,6 +32,12 @@ class GraphQLContext(BaseContext):
         # One context per request, so these caches live exactly as long as the request.
         self.progress_by_user = ProgressByUserLoader(services)
         self.discovery_by_id = DiscoveryByIdLoader(services)
+        # What execution reports for the HTTP edge to announce and count.
+        self.deprecated_coordinates: frozenset[str] = frozenset()
+
+    def note_deprecated_usage(self, coordinates: frozenset[str]) -> None:
+        """The operation used these deprecated fields, arguments or input fields."""
+        self.deprecated_coordinates |= coordinates
 
     def require_viewer(self) -> AuthenticatedUser:
         """The verified user, or the UNAUTHENTICATED error every user field answers."""

@@ -7,20 +7,26 @@ than a document at the limit; the count of a document is cached like its parse.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
 
 from graphql import GraphQLError, GraphQLSyntaxError, Lexer, Source, TokenKind
 from strawberry.extensions import SchemaExtension
 
+from schema.extensions.document_cache import DocumentCache
+
 TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
+# A count is a small int: about 2,000 documents' counts fit in this bound.
+TOKEN_COUNTS: DocumentCache[int] = DocumentCache(max_bytes=1024 * 1024)
 
 
-@lru_cache(maxsize=128)
 def count_tokens(query: str, stop_after: int) -> int:
     """Tokens in `query` (comments excluded), counting no further than `stop_after`.
 
     A lexical error ends the count: the parser reports it properly.
     """
+    return TOKEN_COUNTS.get_or_compute(query, lambda: _count(query, stop_after), stop_after)
+
+
+def _count(query: str, stop_after: int) -> int:
     lexer = Lexer(Source(query))
     count = 0
     try:

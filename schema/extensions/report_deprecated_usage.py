@@ -1,16 +1,19 @@
-"""Find every deprecated field, argument and input field an operation uses.
+"""Find every deprecated field, argument and input field an operation uses, and say so.
 
 graphql-core's NoDeprecatedCustomRule crashes on deprecated arguments of
 code-first schemas, and it cannot see input fields sent in variables; this
 walks the document with TypeInfo and the variables' values itself.
+
+What an operation used is reported to the GraphQL context (a
+`DeprecatedUsageSink`); what to answer and what to count is decided at the
+HTTP edge, which knows who asked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from graphql import (
     ArgumentNode,
@@ -20,20 +23,26 @@ from graphql import (
     GraphQLInputType,
     GraphQLList,
     GraphQLNonNull,
+    GraphQLObjectType,
     GraphQLSchema,
     ObjectFieldNode,
     TypeInfo,
     TypeInfoVisitor,
     Visitor,
     get_named_type,
-    parse,
     type_from_ast,
     visit,
 )
 from strawberry.extensions import SchemaExtension
 
-RecordUsage = Callable[[str, Any], None]
-"""Called once per deprecated coordinate an operation uses, with the GraphQL context."""
+from schema.extensions.document_cache import DocumentCache
+
+
+@runtime_checkable
+class DeprecatedUsageSink(Protocol):
+    """A GraphQL context that wants to know which deprecated coordinates were used."""
+
+    def note_deprecated_usage(self, coordinates: frozenset[str]) -> None: ...
 
 
 class _DeprecatedInDocument(Visitor):
@@ -81,14 +90,14 @@ def _deprecated_in_value(input_type: GraphQLInputType, value: Any) -> Iterator[s
 
 
 @dataclass(frozen=True, slots=True)
-class _DocumentUsage:
+class DocumentUsage:
     """What a document uses regardless of its variables, and which variables to look into."""
 
     coordinates: frozenset[str]
     variables: tuple[tuple[str, GraphQLInputType], ...]
 
 
-def _document_usage(schema: GraphQLSchema, document: DocumentNode) -> _DocumentUsage:
+def document_usage(schema: GraphQLSchema, document: DocumentNode) -> DocumentUsage:
     type_info = TypeInfo(schema)
     finder = _DeprecatedInDocument(type_info)
     visit(document, TypeInfoVisitor(type_info, finder))
@@ -98,39 +107,64 @@ def _document_usage(schema: GraphQLSchema, document: DocumentNode) -> _DocumentU
             variable_type = type_from_ast(schema, variable.type)
             if variable_type is not None:
                 variables.append((variable.variable.name.value, variable_type))
-    return _DocumentUsage(frozenset(finder.coordinates), tuple(variables))
+    return DocumentUsage(frozenset(finder.coordinates), tuple(variables))
 
 
-@lru_cache(maxsize=1024)
-def _usage_of_query(schema: GraphQLSchema, query: str) -> _DocumentUsage:
-    # Walking a document with TypeInfo costs about as much as executing a small
-    # query, and clients send the same few documents over and over.
-    return _document_usage(schema, parse(query))
-
-
-def _with_variables(usage: _DocumentUsage, variables: Mapping[str, Any] | None) -> set[str]:
+def _with_variables(usage: DocumentUsage, variables: Mapping[str, Any] | None) -> frozenset[str]:
     coordinates = set(usage.coordinates)
     for name, variable_type in usage.variables:
         if variables and name in variables:
             coordinates.update(_deprecated_in_value(variable_type, variables[name]))
-    return coordinates
+    return frozenset(coordinates)
 
 
-class CountDeprecatedUsage(SchemaExtension):
-    """Reports each deprecated coordinate an executed operation uses to `record`."""
+def deprecated_coordinates(schema: GraphQLSchema) -> list[str]:
+    """Every deprecated field, argument and input field of the schema, spelled as reported."""
+    found: list[str] = []
+    for type_name, named_type in schema.type_map.items():
+        if type_name.startswith("__"):
+            continue
+        if isinstance(named_type, GraphQLObjectType):
+            for field_name, field in named_type.fields.items():
+                if field.deprecation_reason:
+                    found.append(f"{type_name}.{field_name}")
+                found.extend(
+                    f"{type_name}.{field_name}({argument_name}:)"
+                    for argument_name, argument in field.args.items()
+                    if argument.deprecation_reason
+                )
+        elif isinstance(named_type, GraphQLInputObjectType):
+            found.extend(
+                f"{type_name}.{field_name}"
+                for field_name, input_field in named_type.fields.items()
+                if input_field.deprecation_reason
+            )
+    return sorted(found)
 
-    def __init__(self, record: RecordUsage) -> None:
-        self.record = record
+
+class ReportDeprecatedUsage(SchemaExtension):
+    """Tells the context which deprecated coordinates an executed operation uses.
+
+    A document's own usage is worked out once per distinct document (walking it
+    with TypeInfo costs about as much as executing a small query, and clients
+    send the same few documents over and over); its variables, every time.
+    """
+
+    def __init__(self, cache: DocumentCache[DocumentUsage]) -> None:
+        self.cache = cache
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
-        if context.graphql_document is not None:
+        sink = context.context
+        document = context.graphql_document
+        if document is not None and isinstance(sink, DeprecatedUsageSink):
             schema = context.schema._schema
             usage = (
-                _usage_of_query(schema, context.query)
+                self.cache.get_or_compute(context.query, lambda: document_usage(schema, document))
                 if context.query is not None
-                else _document_usage(schema, context.graphql_document)
+                else document_usage(schema, document)
             )
-            for coordinate in sorted(_with_variables(usage, context.variables)):
-                self.record(coordinate, context.context)
+            coordinates = _with_variables(usage, context.variables)
+            if coordinates:
+                sink.note_deprecated_usage(coordinates)
         yield

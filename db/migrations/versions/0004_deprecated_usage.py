@@ -1,0 +1,33 @@
+"""deprecated usage per coordinate, client and day
+
+Revision ID: 0004
+Revises: 0002
+Create Date: 2026-12-01 00:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0004"
+# Written against 0002; chained after 0003 when the branches are merged.
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "deprecated_usage",
+        sa.Column("coordinate", sa.String(length=255), nullable=False),
+        sa.Column("client", sa.String(length=64), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("uses", sa.BigInteger(), nullable=False),
+        sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("coordinate", "client", "day", name=op.f("pk_deprecated_usage")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("deprecated_usage")
