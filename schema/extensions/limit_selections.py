@@ -95,7 +95,7 @@ def _refusals(
 def selection_limits_rule(maxima: Maxima) -> type[ValidationRule]:
     """The validation rule for `maxima`; one class per set of limits, so validation stays cacheable.
 
-    (Strawberry's ValidationCache keys on the rule classes.)
+    (CacheValidation keys on the rule classes.)
     """
 
     class SelectionLimitsRule(ValidationRule):
