@@ -19,6 +19,7 @@ from auth import (
     TokenVerifier,
     authenticate,
 )
+from tests.support.clock import FakeClock
 from tests.support.jwks_server import DEFAULT_ISSUER, JWKSServer, SigningKey, encode_segments, mint
 
 
@@ -100,6 +101,20 @@ async def test_iat_90_seconds_ahead_is_rejected(verifier: TokenVerifier, key_1: 
     token = mint(key_1, iat=now + 90, exp=now + 300)
     with pytest.raises(InvalidTokenError):
         await verifier.verify(token)
+
+
+async def test_time_claims_are_checked_against_the_verifiers_clock(
+    verifier: TokenVerifier, wall_clock: FakeClock, key_1: SigningKey
+) -> None:
+    # given a token that expired an hour ago by the system clock
+    now = int(wall_clock.now)
+    token = mint(key_1, iat=now - 3660, exp=now - 3600)
+    # when the verifier's clock says it is a minute before that expiry / then it verifies
+    wall_clock.advance(-3660)
+    assert (await verifier.verify(token)).id == "user-a"
+    # and when its clock moves past expiry and leeway / then the same token is refused
+    wall_clock.advance(3660)
+    await assert_rejected(verifier, token, "token expired")
 
 
 @pytest.mark.parametrize("claim", ["exp", "iat"])
