@@ -8,6 +8,7 @@ an outage of ours. This cache keeps serving the last good set instead.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -18,6 +19,8 @@ import jwt
 from auth.errors import InvalidTokenError, JWKSFetchError, JWKSUnavailableError
 
 __all__ = ["JWKSCache", "JWKSFetcher", "http_jwks_fetcher"]
+
+logger = logging.getLogger(__name__)
 
 JWKSFetcher = Callable[[], Awaitable[Mapping[str, Any]]]
 
@@ -82,17 +85,11 @@ class JWKSCache:
         self._last_unknown_kid_refetch_at: float | None = None
         self._in_flight: asyncio.Task[None] | None = None
         self._fetch_count = 0
-        self._last_error: str | None = None
 
     @property
     def fetch_count(self) -> int:
         """How many times the fetcher has been called, successful or not."""
         return self._fetch_count
-
-    @property
-    def last_error(self) -> str | None:
-        """Why the most recent fetch failed; None once a fetch succeeds."""
-        return self._last_error
 
     @property
     def has_keys(self) -> bool:
@@ -152,7 +149,7 @@ class JWKSCache:
             await self._shared_fetch()
         except JWKSFetchError:
             # Serving a slightly stale set beats refusing every user while the
-            # issuer is down; `last_error` tells operators what is happening.
+            # issuer is down; the failure is logged for operators.
             return False
         return True
 
@@ -193,20 +190,22 @@ class JWKSCache:
             document = await self._fetch()
             keys = _usable_signing_keys(document)
         except JWKSFetchError as exc:
-            self._record_failure(str(exc))
+            self._record_failure(exc)
             raise
         except Exception as exc:
             # The fetcher is pluggable, so anything may come out of it; callers
             # should only ever have to handle JWKSFetchError.
-            self._record_failure(f"JWKS fetch failed: {type(exc).__name__}")
-            raise JWKSFetchError(self._last_error) from exc
+            error = JWKSFetchError(f"JWKS fetch failed: {type(exc).__name__}")
+            self._record_failure(error)
+            raise error from exc
+        if self._last_failed_at is not None:
+            logger.info("the issuer's JWKS was fetched again after a failure")
         self._keys = keys
         self._fetched_at = self._clock()
         self._last_failed_at = None
-        self._last_error = None
 
-    def _record_failure(self, message: str) -> None:
-        self._last_error = message
+    def _record_failure(self, error: JWKSFetchError) -> None:
+        logger.warning("could not fetch the issuer's JWKS: %s", error)
         self._last_failed_at = self._clock()
 
 

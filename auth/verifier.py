@@ -87,10 +87,6 @@ class TokenVerifier:
         self._clock = clock
         self._verified: LRUCache[str, _Verified] = LRUCache(maxsize=VERIFIED_TOKENS_KEPT)
 
-    @property
-    def issuer(self) -> str:
-        return self._issuer
-
     async def verify(self, token: str) -> AuthenticatedUser:
         if len(token) > MAX_TOKEN_LENGTH:
             raise InvalidTokenError("token too large")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -135,7 +136,9 @@ async def test_cached_key_keeps_verifying_while_issuer_is_down(
     jwks_server: JWKSServer,
     clock: FakeClock,
     key_1: SigningKey,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="auth.jwks")
     # Given a warm cache
     await verifier.verify(mint(key_1))
     # When the issuer goes down
@@ -146,7 +149,9 @@ async def test_cached_key_keeps_verifying_while_issuer_is_down(
     clock.advance(301)
     assert (await verifier.verify(mint(key_1))).id == "user-a"
     assert key_cache.fetch_count == 2
-    assert key_cache.last_error is not None
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+        f"could not fetch the issuer's JWKS: JWKS request to {jwks_server.url} failed: ConnectError"
+    ]
     assert key_cache.has_keys
     # And the failed refresh is not retried on every request
     clock.advance(5)
@@ -157,7 +162,7 @@ async def test_cached_key_keeps_verifying_while_issuer_is_down(
     clock.advance(30)
     await verifier.verify(mint(key_1))
     assert key_cache.fetch_count == 3
-    assert key_cache.last_error is None
+    assert caplog.records[-1].getMessage() == "the issuer's JWKS was fetched again after a failure"
 
 
 async def test_explicit_refresh_reports_failure_and_keeps_the_set(
@@ -200,14 +205,18 @@ async def test_only_rsa_signing_keys_are_used(key_1: SigningKey, key_2: SigningK
         await cache.get_signing_key("key-2")
 
 
-async def test_set_without_usable_keys_counts_as_a_failed_fetch() -> None:
+async def test_set_without_usable_keys_counts_as_a_failed_fetch(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     async def fetch() -> Mapping[str, Any]:
         return {"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}
 
     cache = JWKSCache(fetch)
     with pytest.raises(JWKSUnavailableError):
         await cache.get_signing_key("any")
-    assert cache.last_error == "JWKS document has no usable RSA signing keys"
+    assert [r.getMessage() for r in caplog.records if r.name == "auth.jwks"] == [
+        "could not fetch the issuer's JWKS: JWKS document has no usable RSA signing keys"
+    ]
 
 
 async def test_http_fetcher_rejects_non_200(
