@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.metrics import Metrics
 from app.secret_keys import secret_box_for
 from app.settings import Settings
-from auth import DevIssuer, JWKSCache, TokenVerifier, http_jwks_fetcher
+from auth import DevIssuer, JWKSCache, JWKSFetcher, TokenVerifier, http_jwks_fetcher
 from db.engine import create_engine
 from discovery import CompetitorProvider, ExaProvider
 from resolvers.catalog import catalog_provider
@@ -40,23 +40,21 @@ def build_runtime(settings: Settings, metrics: Metrics) -> Runtime:
     """Make the engine, keys and verifier; nothing here touches the network."""
     http_client = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
     dev_issuer: DevIssuer | None = None
+    fetch_keys: JWKSFetcher
     if settings.jwks_url is None:
         dev_issuer = DevIssuer.load_or_create(settings.data_dir)
-        jwks = JWKSCache(
-            dev_issuer.fetch_jwks,
-            refresh_interval=settings.jwks_refresh_seconds,
-            unknown_kid_cooldown=settings.jwks_unknown_kid_cooldown_seconds,
-        )
+        fetch_keys = dev_issuer.fetch_jwks
         issuer = settings.jwt_issuer or dev_issuer.issuer
     else:
         if not settings.jwt_issuer:
             raise ValueError("ONBOARDING_JWT_ISSUER is required with ONBOARDING_JWKS_URL")
-        jwks = JWKSCache(
-            http_jwks_fetcher(settings.jwks_url, http_client),
-            refresh_interval=settings.jwks_refresh_seconds,
-            unknown_kid_cooldown=settings.jwks_unknown_kid_cooldown_seconds,
-        )
+        fetch_keys = http_jwks_fetcher(settings.jwks_url, http_client)
         issuer = settings.jwt_issuer
+    jwks = JWKSCache(
+        fetch_keys,
+        refresh_interval=settings.jwks_refresh_seconds,
+        unknown_kid_cooldown=settings.jwks_unknown_kid_cooldown_seconds,
+    )
     verifier = TokenVerifier(
         jwks,
         issuer=issuer,
