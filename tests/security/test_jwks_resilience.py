@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from app.settings import Settings
-from tests.security.conftest import assert_refused
 from tests.support.app import serving
 from tests.support.jwks_server import JWKSServer, SigningKey, mint
+from tests.support.token_attacks import assert_refused
 
 VIEWER = "{ viewer { id } }"
 REFRESH_SECONDS = 0.3
