@@ -11,13 +11,23 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.metrics import Metrics
 from app.secret_keys import secret_box_for
 from app.settings import Settings
-from auth import DevIssuer, JWKSCache, JWKSFetcher, TokenVerifier, http_jwks_fetcher
+from auth import (
+    DevIssuer,
+    JWKSCache,
+    JWKSFetcher,
+    TokenVerifier,
+    http_jwks_fetcher,
+    jwks_http_client,
+)
 from db.engine import create_engine
 from discovery import CompetitorProvider, ExaProvider
 from resolvers.catalog import catalog_provider
 from resolvers.services import DiscoveryPolicy, Services
 
 logger = logging.getLogger(__name__)
+
+# For the competitor provider only: the issuer's keys have a client of their own.
+PROVIDER_HTTP_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
 
 @dataclass
@@ -29,17 +39,21 @@ class Runtime:
     metrics: Metrics
     dev_issuer: DevIssuer | None
     http_client: httpx.AsyncClient
+    jwks_http_client: httpx.AsyncClient | None
 
     async def close(self) -> None:
         await self.http_client.aclose()
+        if self.jwks_http_client is not None:
+            await self.jwks_http_client.aclose()
         await self.services.engine.dispose()
         logger.info("database connection pool closed")
 
 
 def build_runtime(settings: Settings, metrics: Metrics) -> Runtime:
     """Make the engine, keys and verifier; nothing here touches the network."""
-    http_client = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
+    http_client = httpx.AsyncClient(timeout=httpx.Timeout(10.0), limits=PROVIDER_HTTP_LIMITS)
     dev_issuer: DevIssuer | None = None
+    jwks_client: httpx.AsyncClient | None = None
     fetch_keys: JWKSFetcher
     if settings.jwks_url is None:
         dev_issuer = DevIssuer.load_or_create(settings.data_dir)
@@ -48,7 +62,8 @@ def build_runtime(settings: Settings, metrics: Metrics) -> Runtime:
     else:
         if not settings.jwt_issuer:
             raise ValueError("ONBOARDING_JWT_ISSUER is required with ONBOARDING_JWKS_URL")
-        fetch_keys = http_jwks_fetcher(settings.jwks_url, http_client)
+        jwks_client = jwks_http_client()
+        fetch_keys = http_jwks_fetcher(settings.jwks_url, jwks_client)
         issuer = settings.jwt_issuer
     jwks = JWKSCache(
         fetch_keys,
@@ -80,6 +95,7 @@ def build_runtime(settings: Settings, metrics: Metrics) -> Runtime:
         metrics=metrics,
         dev_issuer=dev_issuer,
         http_client=http_client,
+        jwks_http_client=jwks_client,
     )
 
 

@@ -18,17 +18,34 @@ import jwt
 
 from auth.errors import InvalidTokenError, JWKSFetchError, JWKSUnavailableError
 
-__all__ = ["JWKSCache", "JWKSFetcher", "http_jwks_fetcher"]
+__all__ = ["JWKSCache", "JWKSFetcher", "http_jwks_fetcher", "jwks_http_client"]
 
 logger = logging.getLogger(__name__)
 
 JWKSFetcher = Callable[[], Awaitable[Mapping[str, Any]]]
 
 JWKS_FETCH_TIMEOUT_SECONDS = 5.0
+# Fetches are single-flight (one at a time per cache), so a tiny pool is plenty.
+JWKS_HTTP_LIMITS = httpx.Limits(max_connections=2, max_keepalive_connections=1)
+
+
+def jwks_http_client() -> httpx.AsyncClient:
+    """An HTTP client for the issuer's keys and nothing else.
+
+    Sharing a pool with other services would let their slow calls (a provider
+    stalling for its whole timeout) hold every connection, so a key fetch would
+    wait for one and fail: tokens signed with a freshly rotated key refused.
+    """
+    return httpx.AsyncClient(
+        limits=JWKS_HTTP_LIMITS, timeout=httpx.Timeout(JWKS_FETCH_TIMEOUT_SECONDS)
+    )
 
 
 def http_jwks_fetcher(url: str, client: httpx.AsyncClient) -> JWKSFetcher:
-    """A fetcher for `JWKSCache` that GETs the JWKS document at `url`."""
+    """A fetcher for `JWKSCache` that GETs the JWKS document at `url`.
+
+    Give it a client of its own (`jwks_http_client`).
+    """
 
     async def fetch() -> Mapping[str, Any]:
         try:
