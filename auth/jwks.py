@@ -76,6 +76,9 @@ class JWKSCache:
       on the next lookup. A failed refresh keeps the last good set and is not
       retried for `unknown_kid_cooldown` seconds, so a down issuer is not
       hammered and requests are not all stalled by fetch timeouts.
+    - The same cooldown holds before the first successful fetch: while no set
+      was ever fetched and the last attempt failed, lookups fail at once
+      (`JWKSUnavailableError`) instead of each starting a fetch.
     - An unknown `kid` (the issuer rotated keys) triggers at most one refetch per
       `unknown_kid_cooldown`; without that bound, tokens with made-up kids would
       let any client make us flood the issuer.
@@ -119,6 +122,20 @@ class JWKSCache:
         """
         await self._shared_fetch()
 
+    async def ready(self) -> bool:
+        """Whether tokens can be checked: a set is held, or one could be fetched now.
+
+        Without a set, this tries one fetch (or joins the one in flight) unless
+        the last attempt failed within the cooldown; it never raises.
+        """
+        if self._keys:
+            return True
+        try:
+            await self._fetch_first_set()
+        except JWKSUnavailableError:
+            return False
+        return True
+
     async def get_signing_key(self, kid: str | None) -> jwt.PyJWK:
         """The key to verify a token whose header names `kid`.
 
@@ -148,19 +165,12 @@ class JWKSCache:
 
     async def _ensure_fresh(self) -> bool:
         """Fetch if there is no set or it is due; True when a fetch just succeeded."""
-        now = self._clock()
         if not self._keys:
-            try:
-                await self._shared_fetch()
-            except JWKSFetchError as exc:
-                raise JWKSUnavailableError("the issuer's signing keys are unavailable") from exc
+            await self._fetch_first_set()
             return True
+        now = self._clock()
         assert self._fetched_at is not None
-        if now - self._fetched_at < self._refresh_interval:
-            return False
-        if self._last_failed_at is not None and (
-            now - self._last_failed_at < self._unknown_kid_cooldown
-        ):
+        if now - self._fetched_at < self._refresh_interval or self._failed_recently(now):
             return False
         try:
             await self._shared_fetch()
@@ -169,6 +179,24 @@ class JWKSCache:
             # issuer is down; the failure is logged for operators.
             return False
         return True
+
+    async def _fetch_first_set(self) -> None:
+        """Fetch a set when none is held; raises `JWKSUnavailableError` if none can be had.
+
+        Callers arriving while a fetch is in flight share it; after it fails,
+        nothing new is fetched until the cooldown has passed, so traffic during
+        an issuer outage costs one fetch per cooldown, not one per request.
+        """
+        if self._in_flight is None and self._failed_recently(self._clock()):
+            raise JWKSUnavailableError("the issuer's signing keys are unavailable")
+        try:
+            await self._shared_fetch()
+        except JWKSFetchError as exc:
+            raise JWKSUnavailableError("the issuer's signing keys are unavailable") from exc
+
+    def _failed_recently(self, now: float) -> bool:
+        last = self._last_failed_at
+        return last is not None and now - last < self._unknown_kid_cooldown
 
     async def _refetch_for_unknown_kid(self) -> bool:
         """Refetch if allowed; True when a fetch completed successfully."""

@@ -176,7 +176,11 @@ async def test_explicit_refresh_reports_failure_and_keeps_the_set(
 
 
 async def test_issuer_down_before_first_fetch_is_unavailable_not_invalid(
-    verifier: TokenVerifier, key_cache: JWKSCache, jwks_server: JWKSServer, key_1: SigningKey
+    verifier: TokenVerifier,
+    key_cache: JWKSCache,
+    jwks_server: JWKSServer,
+    clock: FakeClock,
+    key_1: SigningKey,
 ) -> None:
     # Given the issuer is down before we ever fetched its keys
     jwks_server.stop()
@@ -184,9 +188,55 @@ async def test_issuer_down_before_first_fetch_is_unavailable_not_invalid(
     with pytest.raises(JWKSUnavailableError):
         await verifier.verify(mint(key_1))
     assert not key_cache.has_keys
-    # And once the issuer is back the next request succeeds
+    # And once the issuer is back and the cooldown has passed, the next request succeeds
     jwks_server.start()
+    clock.advance(30)
     assert (await verifier.verify(mint(key_1))).id == "user-a"
+
+
+async def test_a_down_issuer_is_asked_once_per_cooldown_before_any_set_was_fetched(
+    verifier: TokenVerifier,
+    key_cache: JWKSCache,
+    jwks_server: JWKSServer,
+    clock: FakeClock,
+    key_1: SigningKey,
+) -> None:
+    # Given an issuer that answers 503 before we ever fetched its keys
+    jwks_server.failing_with = 503
+    token = mint(key_1)
+    # When 300 requests with its `iss` arrive: 100 at once, then 200 one by one
+    at_once = await asyncio.gather(
+        *(verifier.verify(token) for _ in range(100)), return_exceptions=True
+    )
+    one_by_one = []
+    for _ in range(200):
+        with pytest.raises(JWKSUnavailableError) as refused:
+            await verifier.verify(token)
+        one_by_one.append(refused.value)
+    # Then each is told the keys are unavailable, and the issuer was asked once
+    assert all(isinstance(result, JWKSUnavailableError) for result in at_once)
+    assert len(one_by_one) == 200
+    assert jwks_server.fetch_count == 1
+    # And asking whether the cache is ready costs no fetch within the cooldown either
+    assert not await key_cache.ready()
+    assert jwks_server.fetch_count == 1
+    # When the cooldown has passed with the issuer still down / then one more fetch
+    clock.advance(30)
+    for _ in range(50):
+        with pytest.raises(JWKSUnavailableError):
+            await verifier.verify(token)
+    assert jwks_server.fetch_count == 2
+    # When the issuer is back / then nothing is fetched before the cooldown has passed
+    jwks_server.failing_with = None
+    clock.advance(29)
+    with pytest.raises(JWKSUnavailableError):
+        await verifier.verify(token)
+    assert jwks_server.fetch_count == 2
+    # and the first request after it verifies, with one fetch
+    clock.advance(1)
+    assert (await verifier.verify(token)).id == "user-a"
+    assert await key_cache.ready()
+    assert jwks_server.fetch_count == 3
 
 
 async def test_only_rsa_signing_keys_are_used(key_1: SigningKey, key_2: SigningKey) -> None:
