@@ -65,6 +65,16 @@ class Settings(BaseSettings):
                     values[name] = _split_commas(values[name])
         return values
 
+    @model_validator(mode="before")
+    @classmethod
+    def _production_hides_the_schema_by_default(cls, values: object) -> object:
+        # GraphiQL and introspection are for developers; in production either
+        # is on only when set explicitly.
+        if isinstance(values, dict) and values.get("env") == "production":
+            values.setdefault("graphiql", False)
+            values.setdefault("introspection", False)
+        return values
+
     @model_validator(mode="after")
     def _production_needs_real_issuer(self) -> Settings:
         if self.env == "production":

@@ -16,6 +16,10 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schema.extensions.count_deprecated_usage import CountDeprecatedUsage, RecordUsage
+from schema.extensions.hide_suggestions import (
+    ExecutorWithoutSuggestions,
+    ValidationCacheWithoutSuggestions,
+)
 from schema.extensions.mask_unexpected_errors import MaskUnexpectedErrors
 from schema.extensions.query_limits import QueryLimits
 from schema.extensions.record_operation_metrics import RecordOperation, RecordOperationMetrics
@@ -57,7 +61,8 @@ def create_schema(
         # Before ParserCache: the token limit must run before anything parses.
         *limits.extensions(),
         ParserCache,
-        ValidationCache,
+        # Suggestions name schema members: off whenever introspection is.
+        ValidationCache if introspection else ValidationCacheWithoutSuggestions,
         lambda: CountDeprecatedUsage(record_deprecated_usage),
     ]
     if not introspection:
@@ -66,6 +71,7 @@ def create_schema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
+        execution_context_class=None if introspection else ExecutorWithoutSuggestions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
 
