@@ -14,7 +14,7 @@ from cachetools import LRUCache
 from auth.bearer import bearer_token
 from auth.errors import InvalidTokenError
 from auth.jwks import JWKSCache
-from auth.user import AuthenticatedUser
+from auth.user import AuthenticatedUser, is_usable_subject
 
 __all__ = ["MAX_TOKEN_LENGTH", "TokenVerifier", "authenticate"]
 
@@ -164,8 +164,8 @@ class TokenVerifier:
         if exp <= now - self._leeway:
             raise InvalidTokenError("token expired")
 
-        sub = claims.get("sub")
-        if not isinstance(sub, str) or not sub.strip():
+        # Refused here, not when the database chokes on it (VARCHAR(255), no NUL).
+        if not is_usable_subject(claims.get("sub")):
             raise InvalidTokenError("invalid sub claim")
 
         if self._authorized_parties:

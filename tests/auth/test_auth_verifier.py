@@ -141,7 +141,9 @@ async def test_missing_sub_is_rejected(verifier: TokenVerifier, key_1: SigningKe
     await assert_rejected(verifier, mint(key_1, sub=None), "missing sub claim")
 
 
-@pytest.mark.parametrize("sub", [123, "", "   ", ["user-a"]])
+@pytest.mark.parametrize(
+    "sub", [123, "", "   ", ["user-a"], "u" * 256, "user\x00a", "user\x1b", "user\ud800"]
+)
 async def test_sub_must_be_a_non_empty_string(
     verifier: TokenVerifier, key_1: SigningKey, sub: object
 ) -> None:
