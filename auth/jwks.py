@@ -111,10 +111,6 @@ class JWKSCache:
         """How many times the fetcher has been called, successful or not."""
         return self._fetch_count
 
-    @property
-    def has_keys(self) -> bool:
-        return bool(self._keys)
-
     async def refresh(self) -> None:
         """Fetch the set now (joining a fetch already in flight).
 
@@ -141,7 +137,8 @@ class JWKSCache:
 
         Raises `InvalidTokenError` when no such key exists (or `kid` is None and
         the choice is ambiguous) and `JWKSUnavailableError` when no set has ever
-        been fetched and fetching fails now.
+        been fetched and none can be now (the fetch fails, or the last one failed
+        within the cooldown).
         """
         just_fetched = await self._ensure_fresh()
         key = self._find(kid)

@@ -152,7 +152,7 @@ async def test_cached_key_keeps_verifying_while_issuer_is_down(
     assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
         f"could not fetch the issuer's JWKS: JWKS request to {jwks_server.url} failed: ConnectError"
     ]
-    assert key_cache.has_keys
+    assert await key_cache.ready()
     # And the failed refresh is not retried on every request
     clock.advance(5)
     await verifier.verify(mint(key_1))
@@ -187,7 +187,7 @@ async def test_issuer_down_before_first_fetch_is_unavailable_not_invalid(
     # Then verification reports the keys unavailable (a 503, not a 401)
     with pytest.raises(JWKSUnavailableError):
         await verifier.verify(mint(key_1))
-    assert not key_cache.has_keys
+    assert not await key_cache.ready()
     # And once the issuer is back and the cooldown has passed, the next request succeeds
     jwks_server.start()
     clock.advance(30)
