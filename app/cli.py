@@ -6,18 +6,21 @@ import asyncio
 import logging
 import logging.config
 import sys
+import textwrap
 from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 import uvicorn
+from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
 from app.deprecation_report import first_day, format_report, usage_since
 from app.logging_config import logging_config
 from app.multiprocess_metrics import multiprocess_metrics
-from app.settings import get_settings
+from app.settings import Settings, get_settings
 from auth import DevIssuer
 from db.engine import create_engine
 from db.migrate import upgrade
@@ -31,7 +34,32 @@ logger = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 25
 
 
-@click.group()
+class _SettingsErrorsAsMessages(click.Group):
+    """Ends any command whose configuration is invalid with what is wrong, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ValidationError as error:
+            if error.title != Settings.__name__:
+                raise
+            raise click.ClickException(_configuration_problems(error)) from None
+
+
+def _configuration_problems(error: ValidationError) -> str:
+    lines = ["invalid configuration:"]
+    for problem in error.errors():
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["loc"]:
+            name = str(problem["loc"][0]).upper()
+            if name != "EXA_API_KEY":
+                name = f"ONBOARDING_{name}"
+            message = f"{name}: {message}"
+        lines.append(textwrap.indent(message, "  "))
+    return "\n".join(lines)
+
+
+@click.group(cls=_SettingsErrorsAsMessages)
 def main() -> None:
     """The onboarding GraphQL API. Configured by ONBOARDING_* environment variables."""
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from app.runtime import Runtime
-from auth import JWKSFetchError
 
+logger = logging.getLogger(__name__)
 router = APIRouter()
 READINESS_TIMEOUT_SECONDS = 2.0
 
@@ -23,7 +24,14 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", include_in_schema=False)
 async def readyz(request: Request) -> JSONResponse:
-    """Ready when the database answers; says why not otherwise."""
+    """Ready when the database answers and tokens can be checked.
+
+    Anyone may ask, so the answer names the failing part and nothing more: no
+    URL, no error text (the log has those). A missing key set is fetched here
+    too, under the key cache's cooldown, so the service recovers from an issuer
+    outage at start-up with no traffic but the probe, and probes cannot make it
+    hammer the issuer.
+    """
     runtime: Runtime = request.app.state.runtime
     try:
         # A database that does not answer at all must not hold the probe open.
@@ -31,27 +39,10 @@ async def readyz(request: Request) -> JSONResponse:
             async with runtime.services.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
     except Exception as error:  # any failure to reach the database means "not ready"
+        logger.warning("not ready: the database did not answer: %r", error)
+        return JSONResponse({"status": "unavailable", "database": "unavailable"}, status_code=503)
+    if not await runtime.jwks.ready():
         return JSONResponse(
-            {"status": "unavailable", "database": type(error).__name__}, status_code=503
-        )
-    jwks_problem = await _jwks_problem(runtime)
-    if jwks_problem is not None:
-        return JSONResponse(
-            {"status": "unavailable", "database": "ok", "jwks": jwks_problem}, status_code=503
+            {"status": "unavailable", "database": "ok", "jwks": "unavailable"}, status_code=503
         )
     return JSONResponse({"status": "ready", "database": "ok"})
-
-
-async def _jwks_problem(runtime: Runtime) -> str | None:
-    """Why no token can be verified yet (no key set ever fetched), or None.
-
-    Asking again here lets the service recover from an issuer outage at start-up
-    by itself, with no traffic but the probe.
-    """
-    if runtime.jwks.has_keys:
-        return None
-    try:
-        await runtime.jwks.refresh()
-    except JWKSFetchError as error:
-        return str(error)
-    return None

@@ -13,7 +13,14 @@ from app.deprecation import DeprecatedUsageDesk, DeprecationNotice
 from app.metrics import Metrics
 from app.secret_keys import secret_box_for
 from app.settings import Settings
-from auth import DevIssuer, JWKSCache, TokenVerifier, http_jwks_fetcher
+from auth import (
+    DevIssuer,
+    JWKSCache,
+    JWKSFetcher,
+    TokenVerifier,
+    http_jwks_fetcher,
+    jwks_http_client,
+)
 from db.engine import create_engine
 from discovery import CompetitorProvider, ExaProvider
 from resolvers.catalog import catalog_provider
@@ -21,6 +28,9 @@ from resolvers.services import DiscoveryPolicy, Services
 from schema import DocumentCaches
 
 logger = logging.getLogger(__name__)
+
+# For the competitor provider only: the issuer's keys have a client of their own.
+PROVIDER_HTTP_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
 
 @dataclass
@@ -34,37 +44,40 @@ class Runtime:
     http_client: httpx.AsyncClient
     document_caches: DocumentCaches
     deprecations: DeprecatedUsageDesk
+    jwks_http_client: httpx.AsyncClient | None
 
     async def close(self) -> None:
         # Before the pool closes: the last tallies are written with it.
         await self.deprecations.ledger.stop()
         self.metrics.close()
         await self.http_client.aclose()
+        if self.jwks_http_client is not None:
+            await self.jwks_http_client.aclose()
         await self.services.engine.dispose()
         logger.info("database connection pool closed")
 
 
 def build_runtime(settings: Settings, metrics: Metrics) -> Runtime:
     """Make the engine, keys and verifier; nothing here touches the network."""
-    http_client = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
+    http_client = httpx.AsyncClient(timeout=httpx.Timeout(10.0), limits=PROVIDER_HTTP_LIMITS)
     dev_issuer: DevIssuer | None = None
+    jwks_client: httpx.AsyncClient | None = None
+    fetch_keys: JWKSFetcher
     if settings.jwks_url is None:
         dev_issuer = DevIssuer.load_or_create(settings.data_dir)
-        jwks = JWKSCache(
-            dev_issuer.fetch_jwks,
-            refresh_interval=settings.jwks_refresh_seconds,
-            unknown_kid_cooldown=settings.jwks_unknown_kid_cooldown_seconds,
-        )
+        fetch_keys = dev_issuer.fetch_jwks
         issuer = settings.jwt_issuer or dev_issuer.issuer
     else:
         if not settings.jwt_issuer:
             raise ValueError("ONBOARDING_JWT_ISSUER is required with ONBOARDING_JWKS_URL")
-        jwks = JWKSCache(
-            http_jwks_fetcher(settings.jwks_url, http_client),
-            refresh_interval=settings.jwks_refresh_seconds,
-            unknown_kid_cooldown=settings.jwks_unknown_kid_cooldown_seconds,
-        )
+        jwks_client = jwks_http_client()
+        fetch_keys = http_jwks_fetcher(settings.jwks_url, jwks_client)
         issuer = settings.jwt_issuer
+    jwks = JWKSCache(
+        fetch_keys,
+        refresh_interval=settings.jwks_refresh_seconds,
+        unknown_kid_cooldown=settings.jwks_unknown_kid_cooldown_seconds,
+    )
     verifier = TokenVerifier(
         jwks,
         issuer=issuer,
@@ -100,6 +113,7 @@ def build_runtime(settings: Settings, metrics: Metrics) -> Runtime:
                 engine, flush_seconds=settings.deprecated_usage_flush_seconds
             ),
         ),
+        jwks_http_client=jwks_client,
     )
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -81,23 +82,23 @@ class Settings(BaseSettings):
                     values[name] = _split_commas(values[name])
         return values
 
+    @model_validator(mode="before")
+    @classmethod
+    def _production_hides_the_schema_by_default(cls, values: object) -> object:
+        # GraphiQL and introspection are for developers; in production either
+        # is on only when set explicitly.
+        if isinstance(values, dict) and values.get("env") == "production":
+            values.setdefault("graphiql", False)
+            values.setdefault("introspection", False)
+        return values
+
     @model_validator(mode="after")
     def _production_needs_real_issuer(self) -> Settings:
         if self.env == "production":
-            missing = [
-                name
-                for name, value in (
-                    ("ONBOARDING_JWKS_URL", self.jwks_url),
-                    ("ONBOARDING_JWT_ISSUER", self.jwt_issuer),
-                    ("ONBOARDING_SECRET_KEY", self.secret_key),
-                )
-                if not value
-            ]
-            if missing:
+            problems = _production_problems(self)
+            if problems:
                 raise ValueError(
-                    "production refuses to start without "
-                    + ", ".join(missing)
-                    + " (the dev issuer and generated keys are for development only)"
+                    "production refuses to start:" + "".join(f"\n  - {p}" for p in problems)
                 )
         return self
 
@@ -116,6 +117,52 @@ class Settings(BaseSettings):
         if self.competitor_provider is not None:
             return self.competitor_provider
         return "exa" if self.exa_api_key else "catalog"
+
+
+def _production_problems(settings: Settings) -> list[str]:
+    problems: list[str] = []
+    missing = [
+        name
+        for name, value in (
+            ("ONBOARDING_JWKS_URL", settings.jwks_url),
+            ("ONBOARDING_JWT_ISSUER", settings.jwt_issuer),
+            ("ONBOARDING_SECRET_KEY", settings.secret_key),
+            ("ONBOARDING_DATABASE_URL", settings.database_url),
+        )
+        if not value
+    ]
+    if missing:
+        problems.append(
+            ", ".join(missing) + " must be set (the dev issuer, generated keys and"
+            " the SQLite file in the data directory are for development only)"
+        )
+    if settings.jwks_url:
+        url_problem = _jwks_url_problem(settings.jwks_url)
+        if url_problem:
+            problems.append(f"ONBOARDING_JWKS_URL {url_problem}")
+    if not settings.jwt_audience and not settings.authorized_parties:
+        problems.append(
+            "ONBOARDING_JWT_AUDIENCE or ONBOARDING_AUTHORIZED_PARTIES must be set"
+            " (otherwise tokens the issuer made for its other applications are accepted)"
+        )
+    return problems
+
+
+def _jwks_url_problem(url: str) -> str | None:
+    """Why `url` is no place to fetch signing keys from in production, or None."""
+    if any(character.isspace() or not character.isprintable() for character in url):
+        return "is not a well-formed URL (it contains spaces or control characters)"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port is what raises for a bad one
+    except ValueError:
+        return "is not a well-formed URL"
+    if parts.scheme != "https":
+        # Over plain HTTP anyone on the path could hand us their own keys.
+        return "must be an https:// URL"
+    if not parts.hostname:
+        return "is not a well-formed URL (it has no host)"
+    return None
 
 
 @lru_cache

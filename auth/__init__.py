@@ -8,7 +8,7 @@ provider in development.
 from auth.bearer import bearer_token
 from auth.dev_issuer import DevIssuer
 from auth.errors import InvalidTokenError, JWKSFetchError, JWKSUnavailableError
-from auth.jwks import JWKSCache, JWKSFetcher, http_jwks_fetcher
+from auth.jwks import JWKSCache, JWKSFetcher, http_jwks_fetcher, jwks_http_client
 from auth.user import AuthenticatedUser
 from auth.verifier import MAX_TOKEN_LENGTH, TokenVerifier, authenticate
 
@@ -25,4 +25,5 @@ __all__ = [
     "authenticate",
     "bearer_token",
     "http_jwks_fetcher",
+    "jwks_http_client",
 ]

@@ -8,6 +8,7 @@ an outage of ours. This cache keeps serving the last good set instead.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -17,15 +18,34 @@ import jwt
 
 from auth.errors import InvalidTokenError, JWKSFetchError, JWKSUnavailableError
 
-__all__ = ["JWKSCache", "JWKSFetcher", "http_jwks_fetcher"]
+__all__ = ["JWKSCache", "JWKSFetcher", "http_jwks_fetcher", "jwks_http_client"]
+
+logger = logging.getLogger(__name__)
 
 JWKSFetcher = Callable[[], Awaitable[Mapping[str, Any]]]
 
 JWKS_FETCH_TIMEOUT_SECONDS = 5.0
+# Fetches are single-flight (one at a time per cache), so a tiny pool is plenty.
+JWKS_HTTP_LIMITS = httpx.Limits(max_connections=2, max_keepalive_connections=1)
+
+
+def jwks_http_client() -> httpx.AsyncClient:
+    """An HTTP client for the issuer's keys and nothing else.
+
+    Sharing a pool with other services would let their slow calls (a provider
+    stalling for its whole timeout) hold every connection, so a key fetch would
+    wait for one and fail: tokens signed with a freshly rotated key refused.
+    """
+    return httpx.AsyncClient(
+        limits=JWKS_HTTP_LIMITS, timeout=httpx.Timeout(JWKS_FETCH_TIMEOUT_SECONDS)
+    )
 
 
 def http_jwks_fetcher(url: str, client: httpx.AsyncClient) -> JWKSFetcher:
-    """A fetcher for `JWKSCache` that GETs the JWKS document at `url`."""
+    """A fetcher for `JWKSCache` that GETs the JWKS document at `url`.
+
+    Give it a client of its own (`jwks_http_client`).
+    """
 
     async def fetch() -> Mapping[str, Any]:
         try:
@@ -56,6 +76,9 @@ class JWKSCache:
       on the next lookup. A failed refresh keeps the last good set and is not
       retried for `unknown_kid_cooldown` seconds, so a down issuer is not
       hammered and requests are not all stalled by fetch timeouts.
+    - The same cooldown holds before the first successful fetch: while no set
+      was ever fetched and the last attempt failed, lookups fail at once
+      (`JWKSUnavailableError`) instead of each starting a fetch.
     - An unknown `kid` (the issuer rotated keys) triggers at most one refetch per
       `unknown_kid_cooldown`; without that bound, tokens with made-up kids would
       let any client make us flood the issuer.
@@ -82,21 +105,11 @@ class JWKSCache:
         self._last_unknown_kid_refetch_at: float | None = None
         self._in_flight: asyncio.Task[None] | None = None
         self._fetch_count = 0
-        self._last_error: str | None = None
 
     @property
     def fetch_count(self) -> int:
         """How many times the fetcher has been called, successful or not."""
         return self._fetch_count
-
-    @property
-    def last_error(self) -> str | None:
-        """Why the most recent fetch failed; None once a fetch succeeds."""
-        return self._last_error
-
-    @property
-    def has_keys(self) -> bool:
-        return bool(self._keys)
 
     async def refresh(self) -> None:
         """Fetch the set now (joining a fetch already in flight).
@@ -105,12 +118,27 @@ class JWKSCache:
         """
         await self._shared_fetch()
 
+    async def ready(self) -> bool:
+        """Whether tokens can be checked: a set is held, or one could be fetched now.
+
+        Without a set, this tries one fetch (or joins the one in flight) unless
+        the last attempt failed within the cooldown; it never raises.
+        """
+        if self._keys:
+            return True
+        try:
+            await self._fetch_first_set()
+        except JWKSUnavailableError:
+            return False
+        return True
+
     async def get_signing_key(self, kid: str | None) -> jwt.PyJWK:
         """The key to verify a token whose header names `kid`.
 
         Raises `InvalidTokenError` when no such key exists (or `kid` is None and
         the choice is ambiguous) and `JWKSUnavailableError` when no set has ever
-        been fetched and fetching fails now.
+        been fetched and none can be now (the fetch fails, or the last one failed
+        within the cooldown).
         """
         just_fetched = await self._ensure_fresh()
         key = self._find(kid)
@@ -134,27 +162,38 @@ class JWKSCache:
 
     async def _ensure_fresh(self) -> bool:
         """Fetch if there is no set or it is due; True when a fetch just succeeded."""
-        now = self._clock()
         if not self._keys:
-            try:
-                await self._shared_fetch()
-            except JWKSFetchError as exc:
-                raise JWKSUnavailableError("the issuer's signing keys are unavailable") from exc
+            await self._fetch_first_set()
             return True
+        now = self._clock()
         assert self._fetched_at is not None
-        if now - self._fetched_at < self._refresh_interval:
-            return False
-        if self._last_failed_at is not None and (
-            now - self._last_failed_at < self._unknown_kid_cooldown
-        ):
+        if now - self._fetched_at < self._refresh_interval or self._failed_recently(now):
             return False
         try:
             await self._shared_fetch()
         except JWKSFetchError:
             # Serving a slightly stale set beats refusing every user while the
-            # issuer is down; `last_error` tells operators what is happening.
+            # issuer is down; the failure is logged for operators.
             return False
         return True
+
+    async def _fetch_first_set(self) -> None:
+        """Fetch a set when none is held; raises `JWKSUnavailableError` if none can be had.
+
+        Callers arriving while a fetch is in flight share it; after it fails,
+        nothing new is fetched until the cooldown has passed, so traffic during
+        an issuer outage costs one fetch per cooldown, not one per request.
+        """
+        if self._in_flight is None and self._failed_recently(self._clock()):
+            raise JWKSUnavailableError("the issuer's signing keys are unavailable")
+        try:
+            await self._shared_fetch()
+        except JWKSFetchError as exc:
+            raise JWKSUnavailableError("the issuer's signing keys are unavailable") from exc
+
+    def _failed_recently(self, now: float) -> bool:
+        last = self._last_failed_at
+        return last is not None and now - last < self._unknown_kid_cooldown
 
     async def _refetch_for_unknown_kid(self) -> bool:
         """Refetch if allowed; True when a fetch completed successfully."""
@@ -193,20 +232,22 @@ class JWKSCache:
             document = await self._fetch()
             keys = _usable_signing_keys(document)
         except JWKSFetchError as exc:
-            self._record_failure(str(exc))
+            self._record_failure(exc)
             raise
         except Exception as exc:
             # The fetcher is pluggable, so anything may come out of it; callers
             # should only ever have to handle JWKSFetchError.
-            self._record_failure(f"JWKS fetch failed: {type(exc).__name__}")
-            raise JWKSFetchError(self._last_error) from exc
+            error = JWKSFetchError(f"JWKS fetch failed: {type(exc).__name__}")
+            self._record_failure(error)
+            raise error from exc
+        if self._last_failed_at is not None:
+            logger.info("the issuer's JWKS was fetched again after a failure")
         self._keys = keys
         self._fetched_at = self._clock()
         self._last_failed_at = None
-        self._last_error = None
 
-    def _record_failure(self, message: str) -> None:
-        self._last_error = message
+    def _record_failure(self, error: JWKSFetchError) -> None:
+        logger.warning("could not fetch the issuer's JWKS: %s", error)
         self._last_failed_at = self._clock()
 
 

@@ -9,11 +9,16 @@ import strawberry
 from graphql import DocumentNode, GraphQLError
 from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
 from schema.extensions.cache_parsing import CacheParsing
 from schema.extensions.cache_validation import CacheValidation
 from schema.extensions.document_cache import DEFAULT_CACHE_BYTES, DocumentCache
+from schema.extensions.hide_suggestions import (
+    ExecutorWithoutSuggestions,
+    validate_without_suggestions,
+)
 from schema.extensions.mask_unexpected_errors import MaskUnexpectedErrors
 from schema.extensions.query_limits import QueryLimits
 from schema.extensions.record_operation_metrics import RecordOperation, RecordOperationMetrics
@@ -73,7 +78,11 @@ def create_schema(
         # Before CacheParsing: the token limit must run before anything parses.
         *limits.extensions(),
         lambda: CacheParsing(caches.parsed),
-        lambda: CacheValidation(caches.validated),
+        # Suggestions name schema members: off whenever introspection is.
+        lambda: CacheValidation(
+            caches.validated,
+            validate_document if introspection else validate_without_suggestions,
+        ),
         lambda: ReportDeprecatedUsage(caches.deprecated_usage),
     ]
     if not introspection:
@@ -82,6 +91,7 @@ def create_schema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
+        execution_context_class=None if introspection else ExecutorWithoutSuggestions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
 

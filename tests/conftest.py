@@ -20,6 +20,7 @@ from tests.support.databases import (
 )
 from tests.support.graphql import GraphQLClient
 from tests.support.jwks_server import DEFAULT_ISSUER, JWKSServer, SigningKey, mint
+from tests.support.token_attacks import Keys
 
 
 @pytest.fixture(scope="session")
@@ -57,6 +58,18 @@ def postgres_database_url(postgres_databases: PostgresDatabases) -> Iterator[str
 @pytest.fixture(scope="session")
 def signing_key() -> SigningKey:
     return SigningKey.generate("test-key-1")
+
+
+@pytest.fixture(scope="session")
+def attacker_key() -> SigningKey:
+    """A key the issuer never published."""
+    return SigningKey.generate("attacker-key")
+
+
+@pytest.fixture
+def forgery_keys(signing_key: SigningKey, attacker_key: SigningKey) -> Keys:
+    """What the tokens of `tests.support.token_attacks` are made from."""
+    return Keys(issuer=signing_key, attacker=attacker_key)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -46,6 +47,12 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
+def wall_clock() -> FakeClock:
+    """The verifier's clock (seconds since the epoch), starting at the real time."""
+    return FakeClock(start=time.time())
+
+
+@pytest.fixture
 def key_cache(
     jwks_server: JWKSServer, http_client: httpx.AsyncClient, clock: FakeClock
 ) -> JWKSCache:
@@ -58,5 +65,5 @@ def key_cache(
 
 
 @pytest.fixture
-def verifier(key_cache: JWKSCache) -> TokenVerifier:
-    return TokenVerifier(key_cache, issuer=DEFAULT_ISSUER)
+def verifier(key_cache: JWKSCache, wall_clock: FakeClock) -> TokenVerifier:
+    return TokenVerifier(key_cache, issuer=DEFAULT_ISSUER, clock=wall_clock)

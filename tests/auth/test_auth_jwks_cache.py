@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -135,7 +136,9 @@ async def test_cached_key_keeps_verifying_while_issuer_is_down(
     jwks_server: JWKSServer,
     clock: FakeClock,
     key_1: SigningKey,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="auth.jwks")
     # Given a warm cache
     await verifier.verify(mint(key_1))
     # When the issuer goes down
@@ -146,8 +149,10 @@ async def test_cached_key_keeps_verifying_while_issuer_is_down(
     clock.advance(301)
     assert (await verifier.verify(mint(key_1))).id == "user-a"
     assert key_cache.fetch_count == 2
-    assert key_cache.last_error is not None
-    assert key_cache.has_keys
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+        f"could not fetch the issuer's JWKS: JWKS request to {jwks_server.url} failed: ConnectError"
+    ]
+    assert await key_cache.ready()
     # And the failed refresh is not retried on every request
     clock.advance(5)
     await verifier.verify(mint(key_1))
@@ -157,7 +162,7 @@ async def test_cached_key_keeps_verifying_while_issuer_is_down(
     clock.advance(30)
     await verifier.verify(mint(key_1))
     assert key_cache.fetch_count == 3
-    assert key_cache.last_error is None
+    assert caplog.records[-1].getMessage() == "the issuer's JWKS was fetched again after a failure"
 
 
 async def test_explicit_refresh_reports_failure_and_keeps_the_set(
@@ -171,17 +176,67 @@ async def test_explicit_refresh_reports_failure_and_keeps_the_set(
 
 
 async def test_issuer_down_before_first_fetch_is_unavailable_not_invalid(
-    verifier: TokenVerifier, key_cache: JWKSCache, jwks_server: JWKSServer, key_1: SigningKey
+    verifier: TokenVerifier,
+    key_cache: JWKSCache,
+    jwks_server: JWKSServer,
+    clock: FakeClock,
+    key_1: SigningKey,
 ) -> None:
     # Given the issuer is down before we ever fetched its keys
     jwks_server.stop()
     # Then verification reports the keys unavailable (a 503, not a 401)
     with pytest.raises(JWKSUnavailableError):
         await verifier.verify(mint(key_1))
-    assert not key_cache.has_keys
-    # And once the issuer is back the next request succeeds
+    assert not await key_cache.ready()
+    # And once the issuer is back and the cooldown has passed, the next request succeeds
     jwks_server.start()
+    clock.advance(30)
     assert (await verifier.verify(mint(key_1))).id == "user-a"
+
+
+async def test_a_down_issuer_is_asked_once_per_cooldown_before_any_set_was_fetched(
+    verifier: TokenVerifier,
+    key_cache: JWKSCache,
+    jwks_server: JWKSServer,
+    clock: FakeClock,
+    key_1: SigningKey,
+) -> None:
+    # Given an issuer that answers 503 before we ever fetched its keys
+    jwks_server.failing_with = 503
+    token = mint(key_1)
+    # When 300 requests with its `iss` arrive: 100 at once, then 200 one by one
+    at_once = await asyncio.gather(
+        *(verifier.verify(token) for _ in range(100)), return_exceptions=True
+    )
+    one_by_one = []
+    for _ in range(200):
+        with pytest.raises(JWKSUnavailableError) as refused:
+            await verifier.verify(token)
+        one_by_one.append(refused.value)
+    # Then each is told the keys are unavailable, and the issuer was asked once
+    assert all(isinstance(result, JWKSUnavailableError) for result in at_once)
+    assert len(one_by_one) == 200
+    assert jwks_server.fetch_count == 1
+    # And asking whether the cache is ready costs no fetch within the cooldown either
+    assert not await key_cache.ready()
+    assert jwks_server.fetch_count == 1
+    # When the cooldown has passed with the issuer still down / then one more fetch
+    clock.advance(30)
+    for _ in range(50):
+        with pytest.raises(JWKSUnavailableError):
+            await verifier.verify(token)
+    assert jwks_server.fetch_count == 2
+    # When the issuer is back / then nothing is fetched before the cooldown has passed
+    jwks_server.failing_with = None
+    clock.advance(29)
+    with pytest.raises(JWKSUnavailableError):
+        await verifier.verify(token)
+    assert jwks_server.fetch_count == 2
+    # and the first request after it verifies, with one fetch
+    clock.advance(1)
+    assert (await verifier.verify(token)).id == "user-a"
+    assert await key_cache.ready()
+    assert jwks_server.fetch_count == 3
 
 
 async def test_only_rsa_signing_keys_are_used(key_1: SigningKey, key_2: SigningKey) -> None:
@@ -200,14 +255,18 @@ async def test_only_rsa_signing_keys_are_used(key_1: SigningKey, key_2: SigningK
         await cache.get_signing_key("key-2")
 
 
-async def test_set_without_usable_keys_counts_as_a_failed_fetch() -> None:
+async def test_set_without_usable_keys_counts_as_a_failed_fetch(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     async def fetch() -> Mapping[str, Any]:
         return {"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}
 
     cache = JWKSCache(fetch)
     with pytest.raises(JWKSUnavailableError):
         await cache.get_signing_key("any")
-    assert cache.last_error == "JWKS document has no usable RSA signing keys"
+    assert [r.getMessage() for r in caplog.records if r.name == "auth.jwks"] == [
+        "could not fetch the issuer's JWKS: JWKS document has no usable RSA signing keys"
+    ]
 
 
 async def test_http_fetcher_rejects_non_200(

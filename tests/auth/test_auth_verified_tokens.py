@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import pytest
 
 from auth import InvalidTokenError, JWKSCache, TokenVerifier
+from tests.support.clock import FakeClock
 from tests.support.jwks_server import JWKSServer, SigningKey, mint
 
 
@@ -31,13 +29,13 @@ async def test_a_remembered_token_stops_working_when_its_key_is_withdrawn(
 
 
 async def test_a_remembered_token_expires_with_the_token(
-    verifier: TokenVerifier, key_1: SigningKey
+    verifier: TokenVerifier, wall_clock: FakeClock, key_1: SigningKey
 ) -> None:
     # given a token that is just inside the 60 s leeway for another 2 s
-    token = mint(key_1, exp=time.time() - 58)
+    token = mint(key_1, exp=wall_clock.now - 58)
     assert (await verifier.verify(token)).id == "user-a"
     # when those 2 s have passed
-    await asyncio.sleep(2.2)
+    wall_clock.advance(2.2)
     # then it is refused, remembered or not
     with pytest.raises(InvalidTokenError, match="token expired"):
         await verifier.verify(token)

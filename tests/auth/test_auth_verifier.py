@@ -19,6 +19,7 @@ from auth import (
     TokenVerifier,
     authenticate,
 )
+from tests.support.clock import FakeClock
 from tests.support.jwks_server import DEFAULT_ISSUER, JWKSServer, SigningKey, encode_segments, mint
 
 
@@ -102,6 +103,20 @@ async def test_iat_90_seconds_ahead_is_rejected(verifier: TokenVerifier, key_1: 
         await verifier.verify(token)
 
 
+async def test_time_claims_are_checked_against_the_verifiers_clock(
+    verifier: TokenVerifier, wall_clock: FakeClock, key_1: SigningKey
+) -> None:
+    # given a token that expired an hour ago by the system clock
+    now = int(wall_clock.now)
+    token = mint(key_1, iat=now - 3660, exp=now - 3600)
+    # when the verifier's clock says it is a minute before that expiry / then it verifies
+    wall_clock.advance(-3660)
+    assert (await verifier.verify(token)).id == "user-a"
+    # and when its clock moves past expiry and leeway / then the same token is refused
+    wall_clock.advance(3660)
+    await assert_rejected(verifier, token, "token expired")
+
+
 @pytest.mark.parametrize("claim", ["exp", "iat"])
 async def test_time_claims_must_be_numbers(
     verifier: TokenVerifier, key_1: SigningKey, claim: str
@@ -126,7 +141,9 @@ async def test_missing_sub_is_rejected(verifier: TokenVerifier, key_1: SigningKe
     await assert_rejected(verifier, mint(key_1, sub=None), "missing sub claim")
 
 
-@pytest.mark.parametrize("sub", [123, "", "   ", ["user-a"]])
+@pytest.mark.parametrize(
+    "sub", [123, "", "   ", ["user-a"], "u" * 256, "user\x00a", "user\x1b", "user\ud800"]
+)
 async def test_sub_must_be_a_non_empty_string(
     verifier: TokenVerifier, key_1: SigningKey, sub: object
 ) -> None:

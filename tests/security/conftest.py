@@ -1,20 +1,13 @@
-"""Helpers the security tests share: what a refused request looks like, attacker keys."""
+"""Fixtures the security tests share: a second published key, an SQLite-only database."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from tests.support.databases import SQLiteDatabases
 from tests.support.jwks_server import SigningKey
-
-
-@pytest.fixture(scope="session")
-def attacker_key() -> SigningKey:
-    """A key the issuer never published."""
-    return SigningKey.generate("attacker-key")
 
 
 @pytest.fixture(scope="session")
@@ -28,12 +21,3 @@ def sqlite_only_database_url(sqlite_databases: SQLiteDatabases) -> Iterator[str]
     """For tests about HTTP and tokens, where the database engine makes no difference."""
     with sqlite_databases.fresh() as url:
         yield url
-
-
-def assert_refused(response: httpx.Response) -> None:
-    """HTTP 401, the Bearer challenge, one UNAUTHENTICATED error and no data."""
-    assert response.status_code == 401, response.text
-    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
-    body = response.json()
-    assert body.get("data") is None
-    assert [error["extensions"]["code"] for error in body["errors"]] == ["UNAUTHENTICATED"]

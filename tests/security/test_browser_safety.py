@@ -128,7 +128,12 @@ def test_production_refuses_the_dev_issuer_and_a_missing_secret(
 
 
 def test_production_settings_that_are_complete_make_an_app(settings: Settings) -> None:
-    values = {**settings.model_dump(), "env": "production"}
+    values = {
+        **settings.model_dump(),
+        "env": "production",
+        "jwks_url": "https://issuer.test/.well-known/jwks.json",
+        "jwt_audience": "https://api.onboarding.test",
+    }
     assert create_app(Settings(**values)).state.runtime.dev_issuer is None
 
 

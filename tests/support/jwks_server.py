@@ -84,10 +84,15 @@ def encode_segments(header: dict[str, Any], payload: dict[str, Any], signature: 
 
 
 class JWKSServer:
-    """Serves `{"keys": [...]}` from `.keys` at `.url`; counts every fetch."""
+    """Serves `{"keys": [...]}` from `.keys` at `.url`; counts every fetch.
+
+    `failing_with = 503` keeps it listening but answering that status, an
+    issuer that is down yet still counts every fetch it is sent.
+    """
 
     def __init__(self, keys: list[SigningKey] | None = None) -> None:
         self.keys: list[SigningKey] = list(keys or [])
+        self.failing_with: int | None = None
         self._port = 0
         self._fetch_count = 0
         self._lock = threading.Lock()
@@ -140,11 +145,13 @@ class JWKSServer:
     ) -> None:
         self.stop()
 
-    def _document(self) -> bytes:
+    def _answer(self) -> tuple[int, bytes]:
         with self._lock:
             self._fetch_count += 1
+            if self.failing_with is not None:
+                return self.failing_with, b'{"error": "down"}'
             keys = [key.public_jwk() for key in self.keys]
-        return json.dumps({"keys": keys}).encode()
+        return 200, json.dumps({"keys": keys}).encode()
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         jwks_server = self
@@ -154,8 +161,8 @@ class JWKSServer:
                 if self.path != JWKS_PATH:
                     self.send_error(404)
                     return
-                body = jwks_server._document()
-                self.send_response(200)
+                status, body = jwks_server._answer()
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
