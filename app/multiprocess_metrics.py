@@ -44,11 +44,17 @@ def multiprocess_metrics(configured: Path | None) -> Iterator[Path]:
             stale.unlink()
     # Workers are new processes (spawned): prometheus_client, when they import
     # it, finds the directory here and writes to it.
+    earlier = os.environ.get(DIRECTORY_VARIABLE)
     os.environ[DIRECTORY_VARIABLE] = str(directory)
     logger.info("metrics of every worker are kept in %s", directory)
     try:
         yield directory
     finally:
+        # Apps this process builds afterwards count alone again.
+        if earlier is None:
+            os.environ.pop(DIRECTORY_VARIABLE, None)
+        else:
+            os.environ[DIRECTORY_VARIABLE] = earlier
         if configured is None:
             shutil.rmtree(directory, ignore_errors=True)
 

@@ -38,7 +38,6 @@ def test_a_dead_workers_live_gauges_are_removed_and_its_counts_kept(tmp_path: Pa
 def test_a_configured_directory_starts_empty_of_earlier_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # (the environment this sets is put back afterwards)
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     # given the files of an earlier run, and something else an operator keeps there
     (tmp_path / "counter_123.db").write_bytes(b"old")
@@ -49,3 +48,5 @@ def test_a_configured_directory_starts_empty_of_earlier_runs(
         assert directory == tmp_path
         assert sorted(path.name for path in tmp_path.iterdir()) == ["README"]
         assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(tmp_path)
+    # and once serve is done, apps built in this process count alone again
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
