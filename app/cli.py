@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import logging.config
+import math
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -22,9 +23,6 @@ from resolvers.catalog import import_catalog
 from schema import schema_sdl
 
 logger = logging.getLogger(__name__)
-# Inside the 30 s an orchestrator (Kubernetes by default) waits after SIGTERM
-# before it kills the process.
-SHUTDOWN_GRACE_SECONDS = 25
 
 
 @click.group()
@@ -46,7 +44,8 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
     """Migrate the database, then serve GraphQL at /graphql.
 
     On SIGTERM or Ctrl-C the server stops accepting connections, lets the
-    requests in flight finish (at most SHUTDOWN_GRACE_SECONDS), then closes the
+    requests in flight finish (at most ONBOARDING_SHUTDOWN_GRACE_SECONDS), hands
+    discovery jobs still running back for another process, then closes the
     database pool. Every line on standard error is a JSON log record.
     """
     log_config = logging_config()
@@ -69,7 +68,8 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
         host=host,
         port=port,
         workers=workers,
-        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        # uvicorn takes whole seconds; rounding up keeps the grace above the budget.
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds),
         log_config=log_config,
         access_log=access_log,
     )

@@ -15,6 +15,7 @@ from auth import DevIssuer, JWKSCache, TokenVerifier, http_jwks_fetcher
 from db.engine import create_engine
 from discovery import CompetitorProvider, ExaProvider
 from resolvers.catalog import catalog_provider
+from resolvers.discovery_jobs import DiscoveryJobs, JobLimits
 from resolvers.services import DiscoveryPolicy, Services
 
 logger = logging.getLogger(__name__)
@@ -30,7 +31,19 @@ class Runtime:
     dev_issuer: DevIssuer | None
     http_client: httpx.AsyncClient
 
+    @property
+    def discovery_jobs(self) -> DiscoveryJobs:
+        jobs = self.services.discovery_jobs
+        assert jobs is not None, "build_runtime always makes the job runner"
+        return jobs
+
+    async def start(self) -> None:
+        """Start what runs beside the requests: the sweep for abandoned discovery jobs."""
+        self.discovery_jobs.start(self.services)
+
     async def close(self) -> None:
+        # Jobs first: handing them back needs the database.
+        await self.discovery_jobs.close(self.services)
         await self.http_client.aclose()
         await self.services.engine.dispose()
         logger.info("database connection pool closed")
@@ -72,7 +85,19 @@ def build_runtime(settings: Settings, metrics: Metrics) -> Runtime:
             provider=metrics.measured(_competitor_provider(settings, engine, http_client)),
             timeout_seconds=settings.provider_timeout_seconds,
             per_minute=settings.discoveries_per_minute,
+            running_per_user=settings.discoveries_running_per_user,
+            running_total=settings.discoveries_running_total,
+            wait_margin_seconds=settings.shutdown_margin_seconds / 2,
         ),
+        discovery_jobs=DiscoveryJobs(
+            JobLimits(
+                lease_seconds=settings.discovery_lease_seconds,
+                sweep_seconds=settings.discovery_sweep_seconds,
+                poll_seconds=settings.discovery_poll_seconds,
+                max_attempts=settings.discovery_max_attempts,
+            )
+        ),
+        record_job_event=metrics.record_discovery_job,
     )
     return Runtime(
         settings=settings,

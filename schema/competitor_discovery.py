@@ -8,6 +8,8 @@ import strawberry
 
 import discovery
 from resolvers.discovery_codec import Discovery
+from schema.enums import DiscoveryStatus
+from schema.user_error import UserError
 
 
 @strawberry.type(description="A company that competes with the researched site.")
@@ -84,7 +86,12 @@ class ResearchSummary:
     key_findings: list[str] = strawberry.field(description="Sentences a person can read.")
 
 
-@strawberry.type(description="One competitor research run, stored and owned by the viewer.")
+@strawberry.type(
+    description=(
+        "One competitor research run, stored and owned by the viewer. It is a job: until"
+        " `status` is COMPLETED its lists are empty and its counts zero."
+    )
+)
 class CompetitorDiscovery:
     id: strawberry.ID = strawberry.field(
         description="Opaque global id; pass it to `competitorDiscovery` or step 3's `discoveryId`."
@@ -95,11 +102,24 @@ class CompetitorDiscovery:
         description="The industry the request named, if any."
     )
     requested_results: int = strawberry.field(description="How many competitors were asked for.")
+    status: DiscoveryStatus = strawberry.field(
+        description="Where the job stands; only a COMPLETED discovery has results."
+    )
+    failure: UserError | None = strawberry.field(
+        description=(
+            "Why the job FAILED, with the code `discoverCompetitors` answers for it"
+            " (`PROVIDER_UNAVAILABLE`, `PROVIDER_MISCONFIGURED`, `RATE_LIMITED`);"
+            " null unless `status` is FAILED."
+        )
+    )
     shortfall: int = strawberry.field(
         description="How many of those the provider could not find (0 when all were found)."
     )
     competitors: list[Competitor] = strawberry.field(
-        description="The competitors found, most relevant first; the site's own domain never."
+        description=(
+            "The competitors found, most relevant first; the site's own domain never."
+            " Empty until COMPLETED."
+        )
     )
     social_media_accounts: SocialMediaAccounts = strawberry.field(
         description="The researched site's own social profiles."
@@ -117,7 +137,7 @@ class CompetitorDiscovery:
             " last 24 hours instead of asking the provider again; false otherwise."
         )
     )
-    created_at: datetime = strawberry.field(description="When the provider was asked.")
+    created_at: datetime = strawberry.field(description="When the discovery was asked for.")
 
     @classmethod
     def from_discovery(cls, found: Discovery) -> CompetitorDiscovery:
@@ -129,6 +149,8 @@ class CompetitorDiscovery:
             domain=record.domain,
             industry_context=record.industry_context,
             requested_results=record.requested_results,
+            status=found.status,
+            failure=UserError.from_problem(found.failure) if found.failure is not None else None,
             shortfall=found.shortfall,
             competitors=[Competitor.from_model(c) for c in found.competitors],
             social_media_accounts=SocialMediaAccounts.from_model(found.social_media_accounts),

@@ -8,7 +8,12 @@ from resolvers.errors import Problem
 from schema.enums import ErrorCode
 
 
-@strawberry.type(description="A problem with the input of a mutation; nothing was changed by it.")
+@strawberry.type(
+    description=(
+        "A problem with the input of a mutation (nothing was changed by it), or why a"
+        " competitor discovery failed."
+    )
+)
 class UserError:
     field: list[str] | None = strawberry.field(
         description=(

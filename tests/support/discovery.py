@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 from tests.support.graphql import GraphQLClient
@@ -54,3 +56,36 @@ async def discovered(graphql: GraphQLClient, **fields: Any) -> dict[str, Any]:
     payload = await discover(graphql, **fields)
     assert payload["userErrors"] == [], payload["userErrors"]
     return dict(payload["discovery"])
+
+
+JOB_FIELDS = "id status failure { field message code } cached competitors { domain }"
+
+DISCOVER_JOB = f"""
+mutation DiscoverJob($input: DiscoverCompetitorsInput!) {{
+  discoverCompetitors(input: $input) {{
+    discovery {{ {JOB_FIELDS} }}
+    userErrors {{ field message code }}
+  }}
+}}
+"""
+
+DISCOVERY_JOB = f"""
+query DiscoveryJob($id: ID!) {{
+  competitorDiscovery(id: $id) {{ {JOB_FIELDS} }}
+}}
+"""
+
+ACTIVE = ("PENDING", "RUNNING")
+
+
+async def final_discovery(
+    graphql: GraphQLClient, discovery_id: str, *, within: float = 60.0
+) -> dict[str, Any]:
+    """The discovery once its job is COMPLETED or FAILED; fails the test after `within` s."""
+    deadline = time.monotonic() + within
+    while True:
+        found = (await graphql.execute(DISCOVERY_JOB, {"id": discovery_id}))["competitorDiscovery"]
+        if found["status"] not in ACTIVE:
+            return dict(found)
+        assert time.monotonic() < deadline, f"still {found['status']} after {within} s"
+        await asyncio.sleep(0.05)
