@@ -130,6 +130,10 @@ class DiscoveryJobs:
         self._sweeper: asyncio.Task[None] | None = None
         self._closing = False
 
+    def running(self) -> frozenset[str]:
+        """The ids of the jobs this process is working on now."""
+        return frozenset(self._tasks)
+
     def lease_until(self, now: datetime) -> datetime:
         return now + timedelta(seconds=self.limits.lease_seconds)
 
