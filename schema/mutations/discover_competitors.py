@@ -37,15 +37,19 @@ class DiscoverCompetitorsInput:
     )
     refresh: bool = strawberry.field(
         default=False,
-        description="Ask the provider again even if an identical discovery was made in 24 hours.",
+        description=(
+            "Ask the provider again even if an identical discovery was made in 24 hours"
+            " (an identical one still under way is joined, not repeated)."
+        ),
     )
     wait: bool = strawberry.field(
         default=True,
         description=(
             "Wait for the discovery to finish and answer it (a failure as `userErrors`), as"
-            " before jobs existed. False answers at once with the discovery PENDING or RUNNING;"
-            " read it later with `competitorDiscovery(id:)`. The job runs to its end either way,"
-            " whether or not the client stays connected."
+            " before jobs existed; a job still queued for a provider slot when the provider's"
+            " time limit has passed is answered as it stands. False answers at once with the"
+            " discovery PENDING or RUNNING; read it later with `competitorDiscovery(id:)`. The"
+            " job runs to its end either way, whether or not the client stays connected."
         ),
     )
 
