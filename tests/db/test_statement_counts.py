@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,11 +18,15 @@ MAX_STATEMENTS_PER_PROGRESS_READ = 2
 
 @contextmanager
 def counted_statements(app: FastAPI) -> Iterator[list[str]]:
+    """Statements run by the current task (the in-process request), not by background work."""
     engine = app.state.runtime.services.engine.sync_engine
     statements: list[str] = []
+    requester = asyncio.current_task()
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
+        # The job sweep runs in its own task on the same engine.
+        if asyncio.current_task() is requester:
+            statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", record)
     try:
