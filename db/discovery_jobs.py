@@ -51,7 +51,9 @@ def _advisory_key(name: str) -> int:
 
 async def _serialise(connection: AsyncConnection, name: str) -> None:
     # On SQLite every write transaction begins IMMEDIATE and so already excludes
-    # every other writer; PostgreSQL needs a lock that lasts until commit.
+    # every other writer; PostgreSQL needs a lock that lasts until commit. Under
+    # READ COMMITTED (PostgreSQL's default, which the engine keeps) each statement
+    # after the lock sees everything the previous holder committed.
     if connection.dialect.name == "postgresql":
         await connection.execute(
             text("SELECT pg_advisory_xact_lock(:key)"), {"key": _advisory_key(name)}
