@@ -107,6 +107,44 @@ async def _existing(
     return Submission(cached, cached=True) if cached is not None else None
 
 
+async def _store_new_job(
+    connection: AsyncConnection,
+    services: Services,
+    jobs: DiscoveryJobs,
+    user_id: str,
+    request: DiscoveryRequest,
+    question: str,
+) -> DiscoveryRecord | Problem:
+    """A new PENDING job held by this process, or RATE_LIMITED; under the per-user lock."""
+    policy = policy_of(services)
+    now = services.clock()
+    made, oldest = await count_created_since(connection, user_id, now - RATE_WINDOW)
+    if made >= policy.per_minute:
+        return _rate_limited(policy, oldest, now)
+    record = DiscoveryRecord(
+        id=str(uuid.uuid4()),
+        user_id=user_id,
+        url=request.site.url,
+        domain=request.site.registrable_domain,
+        industry_context=request.industry_context,
+        requested_results=request.num_results,
+        provider=policy.provider.name,
+        result=None,
+        created_at=now,
+        status=DiscoveryStatus.PENDING,
+    )
+    analysis = request.website_analysis
+    await insert_discovery(
+        connection,
+        record,
+        question_hash=question,
+        website_analysis_data=dict(analysis) if analysis is not None else None,
+        lease_owner=jobs.owner,
+        lease_expires_at=jobs.lease_until(now),
+    )
+    return record
+
+
 async def _submit(
     services: Services,
     jobs: DiscoveryJobs,
@@ -115,7 +153,6 @@ async def _submit(
     *,
     refresh: bool,
 ) -> Submission | Problem:
-    policy = policy_of(services)
     question = question_hash(user_id, request)
     # Joins and cache hits are read without the per-user lock.
     async with read_transaction(services.engine) as connection:
@@ -133,30 +170,8 @@ async def _submit(
                 )
                 if found is not None:
                     continue
-                now = services.clock()
-                made, oldest = await count_created_since(connection, user_id, now - RATE_WINDOW)
-                if made >= policy.per_minute:
-                    return _rate_limited(policy, oldest, now)
-                record = DiscoveryRecord(
-                    id=str(uuid.uuid4()),
-                    user_id=user_id,
-                    url=request.site.url,
-                    domain=request.site.registrable_domain,
-                    industry_context=request.industry_context,
-                    requested_results=request.num_results,
-                    provider=policy.provider.name,
-                    result=None,
-                    created_at=now,
-                    status=DiscoveryStatus.PENDING,
-                )
-                analysis = request.website_analysis
-                await insert_discovery(
-                    connection,
-                    record,
-                    question_hash=question,
-                    website_analysis_data=dict(analysis) if analysis is not None else None,
-                    lease_owner=jobs.owner,
-                    lease_expires_at=jobs.lease_until(now),
+                stored = await _store_new_job(
+                    connection, services, jobs, user_id, request, question
                 )
         except IntegrityError:
             # Another instance stored the same job first (the unique index said so).
@@ -165,9 +180,11 @@ async def _submit(
                     connection, services, user_id, request, question, refresh=refresh
                 )
             continue
-        await announce(services, record, JobEvent.STARTED)
-        jobs.launch(services, user_id, record.id, request)
-        return Submission(record)
+        if isinstance(stored, Problem):
+            return stored
+        await announce(services, stored, JobEvent.STARTED)
+        jobs.launch(services, user_id, stored.id, request)
+        return Submission(stored)
     return Problem(ErrorCode.CONFLICT, "The same discovery was being started elsewhere; try again.")
 
 
@@ -192,16 +209,16 @@ async def discover_competitors(
     submitted = await _submit(services, jobs, user_id, request, refresh=form.refresh)
     if isinstance(submitted, Problem):
         return DiscoveryOutcome(None, (submitted,))
-    record: DiscoveryRecord | None = submitted.record
-    if form.wait and submitted.record.status.is_active:
+    record = submitted.record
+    if form.wait and record.status.is_active:
         at_most = policy_of(services).wait_seconds
-        record = await jobs.wait(services, user_id, submitted.record.id, at_most=at_most)
-        if record is None:
+        waited = await jobs.wait(services, user_id, record.id, at_most=at_most)
+        if waited is None:
             return DiscoveryOutcome(None, (_deleted(),))
+        record = waited
         failure = failure_of(record)
         if failure is not None:
             return DiscoveryOutcome(None, (failure,))
-    assert record is not None
     return DiscoveryOutcome(decode(record, cached=submitted.cached))
 
 
