@@ -130,7 +130,9 @@ class CompetitorDiscovery:
     research_summary: ResearchSummary = strawberry.field(
         description="Figures and findings computed from the competitors."
     )
-    provider: str = strawberry.field(description="Which provider answered: `exa` or `catalog`.")
+    provider: str = strawberry.field(
+        description="Which provider answers (or answered) it: `exa` or `catalog`."
+    )
     cached: bool = strawberry.field(
         description=(
             "True when `discoverCompetitors` answered with an identical discovery made in the"
