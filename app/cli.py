@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import logging.config
+import math
 import sys
 import textwrap
 from contextlib import nullcontext
@@ -29,9 +30,6 @@ from resolvers.catalog import import_catalog
 from schema import schema_deprecations, schema_sdl
 
 logger = logging.getLogger(__name__)
-# Inside the 30 s an orchestrator (Kubernetes by default) waits after SIGTERM
-# before it kills the process.
-SHUTDOWN_GRACE_SECONDS = 25
 
 
 class _SettingsErrorsAsMessages(click.Group):
@@ -78,7 +76,8 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
     """Migrate the database, then serve GraphQL at /graphql.
 
     On SIGTERM or Ctrl-C the server stops accepting connections, lets the
-    requests in flight finish (at most SHUTDOWN_GRACE_SECONDS), then closes the
+    requests in flight finish (at most ONBOARDING_SHUTDOWN_GRACE_SECONDS), hands
+    discovery jobs still running back for another process, then closes the
     database pool. Every line on standard error is a JSON log record. With
     several workers, their metrics go to one fresh directory and any scrape
     reads the total.
@@ -106,7 +105,8 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
             host=host,
             port=port,
             workers=workers,
-            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+            # uvicorn takes whole seconds; rounding up keeps the grace above the budget.
+            timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds),
             log_config=log_config,
             access_log=access_log,
         )

@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await ensure_bundled_catalog(runtime.services.engine)
         except Exception as error:  # /readyz reports a database that is down; start anyway
             logger.warning("could not load the bundled competitor catalog: %s", error)
-        runtime.deprecations.ledger.start()
+        await runtime.start()
         try:
             yield
         finally:

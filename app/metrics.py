@@ -7,6 +7,8 @@ onboarding_graphql_errors_total                 code
 onboarding_provider_calls_total                 provider, outcome (ok | error code | timeout)
 onboarding_provider_call_duration_seconds       provider (histogram)
 onboarding_deprecated_usage_total               coordinate, client
+onboarding_discovery_jobs_total                 event (started | joined | completed | failed |
+                                                taken_over | released)
 
 `operation` and `client` are whatever clients send, so they become labels only
 from bounded sets (`BoundedLabels`); every other label's values are ours.
@@ -126,6 +128,19 @@ class Metrics:
             ["coordinate", "client"],
             registry=self.registry,
         )
+
+        self.discovery_jobs = Counter(
+            "onboarding_discovery_jobs",
+            "Competitor discovery jobs: started (one provider reservation each), joined by an"
+            " identical request, completed, failed, taken over after their process died, and"
+            " released at shutdown for another process.",
+            ["event"],
+            registry=self.registry,
+        )
+
+    def record_discovery_job(self, event: str) -> None:
+        """One thing that happened to a discovery job (`resolvers.services.JobEvent`)."""
+        self.discovery_jobs.labels(event=event).inc()
 
     def close(self) -> None:
         """This app stops: with several workers, say this one is gone."""

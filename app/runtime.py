@@ -24,6 +24,7 @@ from auth import (
 from db.engine import create_engine
 from discovery import CompetitorProvider, ExaProvider
 from resolvers.catalog import catalog_provider
+from resolvers.discovery_jobs import DiscoveryJobs, JobLimits
 from resolvers.services import DiscoveryPolicy, Services
 from schema import DocumentCaches
 
@@ -46,7 +47,21 @@ class Runtime:
     deprecations: DeprecatedUsageDesk
     jwks_http_client: httpx.AsyncClient | None
 
+    @property
+    def discovery_jobs(self) -> DiscoveryJobs:
+        jobs = self.services.discovery_jobs
+        assert jobs is not None, "build_runtime always makes the job runner"
+        return jobs
+
+    async def start(self) -> None:
+        """Start what runs beside the requests: the sweep for abandoned discovery jobs and
+        the periodic flush of deprecated usage."""
+        self.discovery_jobs.start(self.services)
+        self.deprecations.ledger.start()
+
     async def close(self) -> None:
+        # Jobs first: handing them back needs the database.
+        await self.discovery_jobs.close(self.services)
         # Before the pool closes: the last tallies are written with it.
         await self.deprecations.ledger.stop()
         self.metrics.close()
@@ -93,7 +108,19 @@ def build_runtime(settings: Settings, metrics: Metrics) -> Runtime:
             provider=metrics.measured(_competitor_provider(settings, engine, http_client)),
             timeout_seconds=settings.provider_timeout_seconds,
             per_minute=settings.discoveries_per_minute,
+            running_per_user=settings.discoveries_running_per_user,
+            running_total=settings.discoveries_running_total,
+            wait_margin_seconds=settings.shutdown_margin_seconds / 2,
         ),
+        discovery_jobs=DiscoveryJobs(
+            JobLimits(
+                lease_seconds=settings.discovery_lease_seconds,
+                sweep_seconds=settings.discovery_sweep_seconds,
+                poll_seconds=settings.discovery_poll_seconds,
+                max_attempts=settings.discovery_max_attempts,
+            )
+        ),
+        record_job_event=metrics.record_discovery_job,
     )
     return Runtime(
         settings=settings,

@@ -44,6 +44,21 @@ class Settings(BaseSettings):
     exa_base_url: str = "https://api.exa.ai"
     provider_timeout_seconds: float = Field(default=30, gt=0)
     discoveries_per_minute: int = Field(default=10, ge=1)
+    # Discovery jobs (resolvers/discovery_jobs.py): provider calls at once, per user
+    # and across every instance; the lease a process holds a job by, how often every
+    # process sweeps for expired ones, how often a waiting request polls another
+    # process's job, and how many provider attempts a job gets in all.
+    discoveries_running_per_user: int = Field(default=3, ge=1)
+    discoveries_running_total: int = Field(default=25, ge=1)
+    discovery_lease_seconds: float = Field(default=15, ge=1)
+    discovery_sweep_seconds: float = Field(default=5, gt=0)
+    discovery_poll_seconds: float = Field(default=0.5, gt=0)
+    discovery_max_attempts: int = Field(default=2, ge=1)
+    # After SIGTERM, requests in flight get `shutdown_grace_seconds` to finish; a
+    # request waiting for a discovery waits at most the provider's budget plus half
+    # the margin, so the grace must hold the budget plus the margin.
+    shutdown_grace_seconds: float = Field(default=35, gt=0)
+    shutdown_margin_seconds: float = Field(default=5, gt=0)
 
     graphiql: bool = True
     introspection: bool = True
@@ -100,6 +115,18 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "production refuses to start:" + "".join(f"\n  - {p}" for p in problems)
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _grace_holds_the_provider_budget(self) -> Settings:
+        needed = self.provider_timeout_seconds + self.shutdown_margin_seconds
+        if self.shutdown_grace_seconds < needed:
+            raise ValueError(
+                f"ONBOARDING_SHUTDOWN_GRACE_SECONDS ({self.shutdown_grace_seconds:g}) must be at"
+                f" least ONBOARDING_PROVIDER_TIMEOUT_SECONDS ({self.provider_timeout_seconds:g})"
+                f" + ONBOARDING_SHUTDOWN_MARGIN_SECONDS ({self.shutdown_margin_seconds:g}), so a"
+                " request waiting for a discovery is answered before the grace ends"
+            )
         return self
 
     @property

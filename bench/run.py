@@ -329,6 +329,9 @@ def measure_config(
             "EXA_API_KEY": "bench-key",
             "ONBOARDING_EXA_BASE_URL": f"http://127.0.0.1:{ports['provider']}",
             "ONBOARDING_DISCOVERIES_PER_MINUTE": str(10**9),
+            # Measure the service, not the cost caps (identical requests still share a job).
+            "ONBOARDING_DISCOVERIES_RUNNING_PER_USER": str(10**6),
+            "ONBOARDING_DISCOVERIES_RUNNING_TOTAL": str(10**6),
             "BENCH_DATABASE_URL": url,
             "BENCH_PUBLIC_KEY_PEM_FILE": str(public_pem),
             "BENCH_ISSUER": issuer.issuer,

@@ -1,21 +1,40 @@
-"""Storing and reading users' competitor discoveries."""
+"""Storing and reading users' competitor discoveries (the job state is in discovery_jobs)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import Row, Table, and_, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.models import CompetitorDiscoveryRow
-from db.records import DiscoveryRecord
+from db.models import ACTIVE_DISCOVERY, CompetitorDiscoveryRow
+from db.records import DiscoveryRecord, DiscoveryStatus
 
 _discoveries: Table = CompetitorDiscoveryRow.__table__  # type: ignore[assignment]
+# A row of any selection of columns.
+AnyRow: TypeAlias = Row[*tuple[Any, ...]]
+
+# What a reader of a discovery sees; never the lease or the stored question.
+DISCOVERY_COLUMNS = (
+    _discoveries.c.id,
+    _discoveries.c.user_id,
+    _discoveries.c.url,
+    _discoveries.c.domain,
+    _discoveries.c.industry_context,
+    _discoveries.c.requested_results,
+    _discoveries.c.provider,
+    _discoveries.c.result,
+    _discoveries.c.created_at,
+    _discoveries.c.status,
+    _discoveries.c.failure_code,
+    _discoveries.c.failure_message,
+    _discoveries.c.finished_at,
+)
 
 
-def _record(row: Row[Any]) -> DiscoveryRecord:
+def discovery_record(row: AnyRow) -> DiscoveryRecord:
     return DiscoveryRecord(
         id=row.id,
         user_id=row.user_id,
@@ -26,10 +45,27 @@ def _record(row: Row[Any]) -> DiscoveryRecord:
         provider=row.provider,
         result=row.result,
         created_at=row.created_at,
+        status=DiscoveryStatus(row.status),
+        failure_code=row.failure_code,
+        failure_message=row.failure_message,
+        finished_at=row.finished_at,
     )
 
 
-async def insert_discovery(connection: AsyncConnection, record: DiscoveryRecord) -> None:
+async def insert_discovery(
+    connection: AsyncConnection,
+    record: DiscoveryRecord,
+    *,
+    question_hash: str | None = None,
+    website_analysis_data: Any | None = None,
+    lease_owner: str | None = None,
+    lease_expires_at: datetime | None = None,
+) -> None:
+    """Store a discovery; an active one (a new job) with its question and its holder's lease.
+
+    A second active job for the same user and question violates the
+    single-flight index (IntegrityError).
+    """
     await connection.execute(
         insert(_discoveries).values(
             id=record.id,
@@ -41,6 +77,15 @@ async def insert_discovery(connection: AsyncConnection, record: DiscoveryRecord)
             provider=record.provider,
             result=record.result,
             created_at=record.created_at,
+            status=record.status.value,
+            failure_code=record.failure_code,
+            failure_message=record.failure_message,
+            finished_at=record.finished_at,
+            question_hash=question_hash,
+            website_analysis_data=website_analysis_data,
+            attempts=0 if record.status.is_active else 1,
+            lease_owner=lease_owner,
+            lease_expires_at=lease_expires_at,
         )
     )
 
@@ -51,12 +96,28 @@ async def get_discovery(
     """The discovery if it exists and belongs to `user_id`; None otherwise."""
     row = (
         await connection.execute(
-            select(_discoveries).where(
+            select(*DISCOVERY_COLUMNS).where(
                 _discoveries.c.id == discovery_id, _discoveries.c.user_id == user_id
             )
         )
     ).first()
-    return _record(row) if row is not None else None
+    return discovery_record(row) if row is not None else None
+
+
+async def find_active(
+    connection: AsyncConnection, user_id: str, question_hash: str
+) -> DiscoveryRecord | None:
+    """The user's PENDING or RUNNING job for that question, if there is one (at most one)."""
+    row = (
+        await connection.execute(
+            select(*DISCOVERY_COLUMNS).where(
+                _discoveries.c.user_id == user_id,
+                _discoveries.c.question_hash == question_hash,
+                ACTIVE_DISCOVERY,
+            )
+        )
+    ).first()
+    return discovery_record(row) if row is not None else None
 
 
 async def get_discoveries(
@@ -70,7 +131,7 @@ async def get_discoveries(
             )
         )
     ).all()
-    return [_record(row) for row in rows]
+    return [discovery_record(row) for row in rows]
 
 
 async def count_discoveries(connection: AsyncConnection, user_id: str) -> int:
@@ -92,7 +153,7 @@ async def find_recent_identical(
     requested_results: int,
     since: datetime,
 ) -> DiscoveryRecord | None:
-    """The newest discovery of the same request made at or after `since`, if any."""
+    """The newest completed discovery of the same request made at or after `since`, if any."""
     same_industry = (
         _discoveries.c.industry_context.is_(None)
         if industry_context is None
@@ -100,10 +161,11 @@ async def find_recent_identical(
     )
     row = (
         await connection.execute(
-            select(_discoveries)
+            select(*DISCOVERY_COLUMNS)
             .where(
                 _discoveries.c.user_id == user_id,
                 _discoveries.c.created_at >= since,
+                _discoveries.c.status == DiscoveryStatus.COMPLETED.value,
                 _discoveries.c.url == url,
                 same_industry,
                 _discoveries.c.requested_results == requested_results,
@@ -112,13 +174,16 @@ async def find_recent_identical(
             .limit(1)
         )
     ).first()
-    return _record(row) if row is not None else None
+    return discovery_record(row) if row is not None else None
 
 
 async def count_created_since(
     connection: AsyncConnection, user_id: str, since: datetime
 ) -> tuple[int, datetime | None]:
-    """How many discoveries the user made after `since`, and when the oldest of them was."""
+    """How many discoveries the user asked for after `since`, and when the oldest was.
+
+    Every job counts, whatever became of it: a failed provider attempt costs too.
+    """
     row = (
         await connection.execute(
             select(func.count(), func.min(_discoveries.c.created_at)).where(
@@ -138,7 +203,7 @@ async def list_discoveries(
     before: tuple[datetime, str] | None = None,
 ) -> Sequence[DiscoveryRecord]:
     """The user's discoveries, newest first, strictly after the `before` position if given."""
-    query = select(_discoveries).where(_discoveries.c.user_id == user_id)
+    query = select(*DISCOVERY_COLUMNS).where(_discoveries.c.user_id == user_id)
     if before is not None:
         created_at, discovery_id = before
         query = query.where(
@@ -148,7 +213,7 @@ async def list_discoveries(
             )
         )
     query = query.order_by(_discoveries.c.created_at.desc(), _discoveries.c.id.desc()).limit(limit)
-    return [_record(row) for row in (await connection.execute(query)).all()]
+    return [discovery_record(row) for row in (await connection.execute(query)).all()]
 
 
 async def delete_discoveries(connection: AsyncConnection, user_id: str) -> list[str]:

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base
@@ -54,19 +65,42 @@ class StepRow(Base):
     progress: Mapped[ProgressRow] = relationship(back_populates="steps")
 
 
+# The statuses of a job still under way (db.records.ACTIVE_STATUSES), as SQL.
+ACTIVE_DISCOVERY = text("status IN ('PENDING', 'RUNNING')")
+
+
 class CompetitorDiscoveryRow(Base):
-    """One stored competitor discovery, owned by the user who asked for it.
+    """One competitor discovery, owned by the user who asked for it; also its job.
 
     `result` holds the competitors, the site's social accounts and citations,
     the research summary and the shortfall as one JSON document: they are
-    always read and written together and never queried into.
+    always read and written together and never queried into. It is null until
+    the job is COMPLETED. The row is inserted before the provider is asked, so
+    it is the reservation the rate limit counts, failed or not.
     """
 
     __tablename__ = "competitor_discoveries"
-    # Serves the history (newest first), the cache lookup and the rate limit,
-    # which all read one user's recent rows; it also covers lookups by user_id.
     __table_args__ = (
+        # Serves the history (newest first), the cache lookup and the rate limit,
+        # which all read one user's recent rows; it also covers lookups by user_id.
         Index("ix_competitor_discoveries_user_id_created_at", "user_id", "created_at"),
+        # Single flight, enforced by the database for every process and instance:
+        # one active job per user and question.
+        Index(
+            "uq_competitor_discoveries_active_question",
+            "user_id",
+            "question_hash",
+            unique=True,
+            sqlite_where=ACTIVE_DISCOVERY,
+            postgresql_where=ACTIVE_DISCOVERY,
+        ),
+        # The sweep for expired leases and the count of running jobs read active rows only.
+        Index(
+            "ix_competitor_discoveries_active_lease",
+            "lease_expires_at",
+            sqlite_where=ACTIVE_DISCOVERY,
+            postgresql_where=ACTIVE_DISCOVERY,
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -76,8 +110,20 @@ class CompetitorDiscoveryRow(Base):
     industry_context: Mapped[str | None] = mapped_column(String(200))
     requested_results: Mapped[int] = mapped_column(Integer, nullable=False)
     provider: Mapped[str] = mapped_column(String(32), nullable=False)
-    result: Mapped[Any] = mapped_column(JSON, nullable=False)
+    result: Mapped[Any | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    # sha256 of the normalised question (user, URL, industry, numResults, analysis
+    # data); null for discoveries stored before jobs existed.
+    question_hash: Mapped[str | None] = mapped_column(String(64))
+    website_analysis_data: Mapped[Any | None] = mapped_column(JSON(none_as_null=True))
+    failure_code: Mapped[str | None] = mapped_column(String(32))
+    failure_message: Mapped[str | None] = mapped_column(Text)
+    # Provider attempts made for this job: 1 normally, more after a takeover.
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CatalogEntryRow(Base):

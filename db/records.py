@@ -40,9 +40,35 @@ class ProgressRecord:
         return self.steps[number - 1]
 
 
+class DiscoveryStatus(StrEnum):
+    """Where a discovery job stands; PENDING and RUNNING are active, the others final.
+
+    PENDING ──▶ RUNNING ──▶ COMPLETED
+       ▲  │        │  └───▶ FAILED
+       │  └────────┼──────▶ FAILED   (its process died too often, see the job runner)
+       └───────────┘        (released at shutdown or taken over after a lost lease)
+    """
+
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+    @property
+    def is_active(self) -> bool:
+        return self in ACTIVE_STATUSES
+
+
+ACTIVE_STATUSES = (DiscoveryStatus.PENDING, DiscoveryStatus.RUNNING)
+
+
 @dataclass(frozen=True, slots=True)
 class DiscoveryRecord:
-    """A stored competitor discovery; `result` is the provider's answer as plain JSON."""
+    """A stored competitor discovery.
+
+    `result` is the provider's answer as plain JSON once COMPLETED, None before;
+    a FAILED one says why in `failure_code` (a user-error code) and `failure_message`.
+    """
 
     id: str
     user_id: str
@@ -51,8 +77,29 @@ class DiscoveryRecord:
     industry_context: str | None
     requested_results: int
     provider: str
-    result: dict[str, Any]
+    result: dict[str, Any] | None
     created_at: datetime
+    status: DiscoveryStatus = DiscoveryStatus.COMPLETED
+    failure_code: str | None = None
+    failure_message: str | None = None
+    finished_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryJob:
+    """A discovery with what a process needs to run (or take over) its job.
+
+    `website_analysis_data` is kept only while the job is active: a process that
+    takes the job over must ask the same question. `attempts` counts the
+    provider attempts made; `lease_owner` is the process holding the job until
+    `lease_expires_at`.
+    """
+
+    record: DiscoveryRecord
+    website_analysis_data: Any | None
+    attempts: int
+    lease_owner: str | None
+    lease_expires_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

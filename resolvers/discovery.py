@@ -1,14 +1,16 @@
-"""The competitor discovery use cases: discover (cached, rate-limited), read, list.
+"""The competitor discovery use cases: discover (a job: joined, cached or new), read, list.
 
-Cache and rate limit live in the database, not in the process, so any number of
-app processes sharing one database agree on both. The provider is called
-outside any transaction: a slow provider never holds a database lock.
+Single flight, cache and rate limit live in the database, not in the process,
+so any number of app processes sharing one database agree on all three. A new
+job is decided and stored in one transaction serialised per user (SQLite's
+BEGIN IMMEDIATE, a PostgreSQL advisory lock), so concurrent requests can
+neither overshoot the rate limit nor start the same question twice (a unique
+index over active jobs is the last word). The provider is called by the job,
+outside any transaction, detached from the request (`resolvers/discovery_jobs.py`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import math
 import uuid
 from collections.abc import Mapping, Sequence
@@ -16,9 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.discovery_jobs import serialise_submissions
 from db.discovery_repository import (
     count_created_since,
     count_discoveries,
+    find_active,
     find_recent_identical,
     get_discoveries,
     get_discovery,
@@ -26,23 +33,20 @@ from db.discovery_repository import (
     list_discoveries,
 )
 from db.engine import read_transaction, write_transaction
-from db.records import DiscoveryRecord
-from discovery import DiscoveryRequest, DiscoveryResult, ProviderError, summarise_research
-from discovery.sanitise import sanitise_result
-from resolvers.catalog import catalog_provider
-from resolvers.discovery_codec import Discovery, decode, encode_result, research_step_data
-from resolvers.discovery_input import DiscoveryForm, check_discovery_form
+from db.records import DiscoveryRecord, DiscoveryStatus
+from discovery import DiscoveryRequest
+from resolvers.discovery_codec import Discovery, decode, failure_of, research_step_data
+from resolvers.discovery_input import DiscoveryForm, check_discovery_form, question_hash
+from resolvers.discovery_jobs import DiscoveryJobs, announce
+from resolvers.discovery_provider import policy_of
 from resolvers.errors import ErrorCode, Problem
 from resolvers.global_ids import discovery_key
-from resolvers.services import DiscoveryPolicy, Services
-
-logger = logging.getLogger(__name__)
+from resolvers.services import DiscoveryPolicy, JobEvent, Services
 
 RATE_WINDOW = timedelta(minutes=1)
-# The provider enforces its own total timeout; this backstop only catches a
-# provider that does not, so it must never fire first.
-_BACKSTOP_SECONDS = 0.5
 DISCOVERY_ID_FIELD = ("input", "discoveryId")
+# Lost single-flight races before giving up (each loser joins the winner's job).
+_SUBMIT_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +61,17 @@ class DiscoveryPage:
     has_next_page: bool
 
 
-def policy_of(services: Services) -> DiscoveryPolicy:
-    return services.discovery or DiscoveryPolicy(provider=catalog_provider(services.engine))
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """The job a request got: a new one, one under way it joined, or a cached result."""
+
+    record: DiscoveryRecord
+    joined: bool = False
+    cached: bool = False
+
+
+def jobs_of(services: Services) -> DiscoveryJobs:
+    return services.discovery_jobs or DiscoveryJobs()
 
 
 def _rate_limited(policy: DiscoveryPolicy, oldest: datetime | None, now: datetime) -> Problem:
@@ -70,64 +83,46 @@ def _rate_limited(policy: DiscoveryPolicy, oldest: datetime | None, now: datetim
     )
 
 
-def _provider_problem(error: ProviderError) -> Problem:
-    try:
-        code = ErrorCode(error.code)
-    except ValueError:
-        code = ErrorCode.PROVIDER_UNAVAILABLE
-    return Problem(code, error.message)
-
-
-async def _ask_provider(
-    policy: DiscoveryPolicy, request: DiscoveryRequest
-) -> DiscoveryResult | Problem:
-    unavailable = Problem(
-        ErrorCode.PROVIDER_UNAVAILABLE,
-        "The competitor search provider is unavailable right now; please try again later.",
+async def _existing(
+    connection: AsyncConnection,
+    services: Services,
+    user_id: str,
+    request: DiscoveryRequest,
+    question: str,
+    *,
+    refresh: bool,
+) -> Submission | None:
+    """The job under way for the question, else (unless `refresh`) a recent result."""
+    active = await find_active(connection, user_id, question)
+    if active is not None:
+        return Submission(active, joined=True)
+    if refresh:
+        return None
+    cached = await find_recent_identical(
+        connection,
+        user_id=user_id,
+        url=request.site.url,
+        industry_context=request.industry_context,
+        requested_results=request.num_results,
+        since=services.clock() - policy_of(services).cache_ttl,
     )
-    try:
-        async with asyncio.timeout(policy.timeout_seconds + _BACKSTOP_SECONDS):
-            return await policy.provider.discover(request)
-    except ProviderError as error:
-        return _provider_problem(error)
-    except TimeoutError:
-        return unavailable
-    except Exception:  # a provider bug must reach the client as a user error, not a 500
-        logger.exception("competitor provider %s failed unexpectedly", policy.provider.name)
-        return unavailable
+    return Submission(cached, cached=True) if cached is not None else None
 
 
-async def discover_competitors(
-    services: Services, user_id: str, form: DiscoveryForm
-) -> DiscoveryOutcome:
-    """A stored discovery for the form: the cached one if allowed, else a new one."""
-    request, problems = check_discovery_form(form)
-    if request is None:
-        return DiscoveryOutcome(None, tuple(problems))
+async def _store_new_job(
+    connection: AsyncConnection,
+    services: Services,
+    jobs: DiscoveryJobs,
+    user_id: str,
+    request: DiscoveryRequest,
+    question: str,
+) -> DiscoveryRecord | Problem:
+    """A new PENDING job held by this process, or RATE_LIMITED; under the per-user lock."""
     policy = policy_of(services)
     now = services.clock()
-    async with read_transaction(services.engine) as connection:
-        if not form.refresh:
-            cached = await find_recent_identical(
-                connection,
-                user_id=user_id,
-                url=request.site.url,
-                industry_context=request.industry_context,
-                requested_results=request.num_results,
-                since=now - policy.cache_ttl,
-            )
-            if cached is not None:
-                return DiscoveryOutcome(decode(cached, cached=True))
-        made, oldest = await count_created_since(connection, user_id, now - RATE_WINDOW)
-    # Concurrent requests of one user can each pass this check before any of
-    # them stores its discovery: the limit is exact for sequential requests and
-    # overshoots by at most the number in flight at once.
+    made, oldest = await count_created_since(connection, user_id, now - RATE_WINDOW)
     if made >= policy.per_minute:
-        return DiscoveryOutcome(None, (_rate_limited(policy, oldest, now),))
-
-    answer = await _ask_provider(policy, request)
-    if isinstance(answer, Problem):
-        return DiscoveryOutcome(None, (answer,))
+        return _rate_limited(policy, oldest, now)
     record = DiscoveryRecord(
         id=str(uuid.uuid4()),
         user_id=user_id,
@@ -135,13 +130,98 @@ async def discover_competitors(
         domain=request.site.registrable_domain,
         industry_context=request.industry_context,
         requested_results=request.num_results,
-        provider=answer.provider,
-        result=encode_result(safe := sanitise_result(answer), summarise_research(safe)),
-        created_at=services.clock(),
+        provider=policy.provider.name,
+        result=None,
+        created_at=now,
+        status=DiscoveryStatus.PENDING,
     )
-    async with write_transaction(services.engine) as connection:
-        await insert_discovery(connection, record)
-    return DiscoveryOutcome(decode(record))
+    analysis = request.website_analysis
+    await insert_discovery(
+        connection,
+        record,
+        question_hash=question,
+        website_analysis_data=dict(analysis) if analysis is not None else None,
+        lease_owner=jobs.owner,
+        lease_expires_at=jobs.lease_until(now),
+    )
+    return record
+
+
+async def _submit(
+    services: Services,
+    jobs: DiscoveryJobs,
+    user_id: str,
+    request: DiscoveryRequest,
+    *,
+    refresh: bool,
+) -> Submission | Problem:
+    question = question_hash(user_id, request)
+    # Joins and cache hits are read without the per-user lock.
+    async with read_transaction(services.engine) as connection:
+        found = await _existing(connection, services, user_id, request, question, refresh=refresh)
+    for _ in range(_SUBMIT_ATTEMPTS):
+        if found is not None:
+            if found.joined:
+                services.record_job_event(JobEvent.JOINED)
+            return found
+        try:
+            async with write_transaction(services.engine) as connection:
+                await serialise_submissions(connection, user_id)
+                found = await _existing(
+                    connection, services, user_id, request, question, refresh=refresh
+                )
+                if found is not None:
+                    continue
+                stored = await _store_new_job(
+                    connection, services, jobs, user_id, request, question
+                )
+        except IntegrityError:
+            # Another instance stored the same job first (the unique index said so).
+            async with read_transaction(services.engine) as connection:
+                found = await _existing(
+                    connection, services, user_id, request, question, refresh=refresh
+                )
+            continue
+        if isinstance(stored, Problem):
+            return stored
+        await announce(services, stored, JobEvent.STARTED)
+        jobs.launch(services, user_id, stored.id, request)
+        return Submission(stored)
+    return Problem(ErrorCode.CONFLICT, "The same discovery was being started elsewhere; try again.")
+
+
+def _deleted() -> Problem:
+    return Problem(
+        ErrorCode.NOT_FOUND, "The discovery was deleted (onboarding was reset) before it finished."
+    )
+
+
+async def discover_competitors(
+    services: Services, user_id: str, form: DiscoveryForm
+) -> DiscoveryOutcome:
+    """The discovery for the form: the job it started or joined, or a cached one.
+
+    With `form.wait` it answers once the job is final (or the wait ran out),
+    a failed job as its user error, exactly as the synchronous path did.
+    """
+    request, problems = check_discovery_form(form)
+    if request is None:
+        return DiscoveryOutcome(None, tuple(problems))
+    jobs = jobs_of(services)
+    submitted = await _submit(services, jobs, user_id, request, refresh=form.refresh)
+    if isinstance(submitted, Problem):
+        return DiscoveryOutcome(None, (submitted,))
+    record = submitted.record
+    if form.wait and record.status.is_active:
+        at_most = policy_of(services).wait_seconds
+        waited = await jobs.wait(services, user_id, record.id, at_most=at_most)
+        if waited is None:
+            return DiscoveryOutcome(None, (_deleted(),))
+        record = waited
+        failure = failure_of(record)
+        if failure is not None:
+            return DiscoveryOutcome(None, (failure,))
+    return DiscoveryOutcome(decode(record, cached=submitted.cached))
 
 
 async def find_discovery(services: Services, user_id: str, global_id: str) -> Discovery | None:
@@ -200,5 +280,8 @@ async def research_step_input(
     if discovery is None:
         message = "No competitor discovery of yours has that id."
         return data, Problem(ErrorCode.NOT_FOUND, message, DISCOVERY_ID_FIELD)
+    if discovery.status is not DiscoveryStatus.COMPLETED:
+        message = f"That discovery is {discovery.status.value}; only a COMPLETED one can be used."
+        return data, Problem(ErrorCode.VALIDATION_FAILED, message, DISCOVERY_ID_FIELD)
     sent: dict[str, Any] = dict(data or {})
     return {**sent, **research_step_data(discovery)}, None

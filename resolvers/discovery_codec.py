@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from db.records import DiscoveryRecord
+from db.records import DiscoveryRecord, DiscoveryStatus
 from discovery import (
     Citation,
     Competitor,
@@ -18,7 +18,16 @@ from discovery import (
     ResearchSummary,
     SocialMediaAccounts,
 )
+from resolvers.errors import ErrorCode, Problem
 from resolvers.global_ids import discovery_global_id
+
+# What a discovery shows until its job has COMPLETED: nothing found yet.
+_NOTHING_YET = ResearchSummary(
+    total_competitors=0,
+    high_threat_count=0,
+    competitive_landscape="no competitors found",
+    key_findings=(),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +46,25 @@ class Discovery:
     def global_id(self) -> str:
         return discovery_global_id(self.record.id)
 
+    @property
+    def status(self) -> DiscoveryStatus:
+        return self.record.status
+
+    @property
+    def failure(self) -> Problem | None:
+        """Why the job FAILED, as the user error the synchronous path answered; else None."""
+        return failure_of(self.record)
+
+
+def failure_of(record: DiscoveryRecord) -> Problem | None:
+    if record.status is not DiscoveryStatus.FAILED:
+        return None
+    try:
+        code = ErrorCode(record.failure_code or "")
+    except ValueError:
+        code = ErrorCode.PROVIDER_UNAVAILABLE
+    return Problem(code, record.failure_message or "The discovery failed; please try again.")
+
 
 def encode_result(result: DiscoveryResult, summary: ResearchSummary) -> dict[str, Any]:
     return {
@@ -50,6 +78,16 @@ def encode_result(result: DiscoveryResult, summary: ResearchSummary) -> dict[str
 
 def decode(record: DiscoveryRecord, *, cached: bool = False) -> Discovery:
     stored = record.result
+    if stored is None:  # the job has not COMPLETED
+        return Discovery(
+            record=record,
+            competitors=(),
+            social_media_accounts=SocialMediaAccounts(),
+            social_media_citations=(),
+            research_summary=_NOTHING_YET,
+            shortfall=0,
+            cached=cached,
+        )
     summary = stored["research_summary"]
     return Discovery(
         record=record,

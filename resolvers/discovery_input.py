@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ class DiscoveryForm:
     num_results: int
     website_analysis_data: object
     refresh: bool = False
+    wait: bool = True
 
 
 def _problem(field: str, message: str) -> Problem:
@@ -82,3 +85,21 @@ def check_discovery_form(form: DiscoveryForm) -> tuple[DiscoveryRequest | None, 
         website_analysis=analysis,
     )
     return request, []
+
+
+def question_hash(user_id: str, request: DiscoveryRequest) -> str:
+    """What makes two discovery requests the same question, for single flight: a sha256 hex.
+
+    The user, the normalised URL, the industry, the number of results and the
+    analysis data (keys in any order).
+    """
+    question = [
+        user_id,
+        request.site.url,
+        request.industry_context,
+        request.num_results,
+        request.website_analysis,
+    ]
+    canonical = json.dumps(question, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # surrogatepass: a lone surrogate in the analysis data must not make hashing fail.
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()

@@ -11,8 +11,10 @@ import discovery
 from discovery.models import MAX_RESULTS
 from resolvers.discovery_codec import Discovery
 from resolvers.global_ids import discovery_part_id
+from schema.enums import DiscoveryStatus
 from schema.field_cost import list_size
 from schema.node import Node
+from schema.user_error import UserError
 
 VALUE_ID_DESCRIPTION = (
     "Stable cache key, made from the discovery's id{key}, so normalized caches (Apollo,"
@@ -130,7 +132,12 @@ class ResearchSummary:
     key_findings: list[str] = strawberry.field(description="Sentences a person can read.")
 
 
-@strawberry.type(description="One competitor research run, stored and owned by the viewer.")
+@strawberry.type(
+    description=(
+        "One competitor research run, stored and owned by the viewer. It is a job: until"
+        " `status` is COMPLETED its lists are empty and its counts zero."
+    )
+)
 class CompetitorDiscovery(Node):
     id: strawberry.ID = strawberry.field(
         description=(
@@ -144,11 +151,24 @@ class CompetitorDiscovery(Node):
         description="The industry the request named, if any."
     )
     requested_results: int = strawberry.field(description="How many competitors were asked for.")
+    status: DiscoveryStatus = strawberry.field(
+        description="Where the job stands; only a COMPLETED discovery has results."
+    )
+    failure: UserError | None = strawberry.field(
+        description=(
+            "Why the job FAILED, with the code `discoverCompetitors` answers for it"
+            " (`PROVIDER_UNAVAILABLE`, `PROVIDER_MISCONFIGURED`, `RATE_LIMITED`);"
+            " null unless `status` is FAILED."
+        )
+    )
     shortfall: int = strawberry.field(
         description="How many of those the provider could not find (0 when all were found)."
     )
     competitors: list[Competitor] = strawberry.field(
-        description="The competitors found, most relevant first; the site's own domain never.",
+        description=(
+            "The competitors found, most relevant first; the site's own domain never."
+            " Empty until COMPLETED."
+        ),
         metadata=list_size(MAX_RESULTS),
     )
     social_media_accounts: SocialMediaAccounts = strawberry.field(
@@ -161,14 +181,16 @@ class CompetitorDiscovery(Node):
     research_summary: ResearchSummary = strawberry.field(
         description="Figures and findings computed from the competitors."
     )
-    provider: str = strawberry.field(description="Which provider answered: `exa` or `catalog`.")
+    provider: str = strawberry.field(
+        description="Which provider answers (or answered) it: `exa` or `catalog`."
+    )
     cached: bool = strawberry.field(
         description=(
             "True when `discoverCompetitors` answered with an identical discovery made in the"
             " last 24 hours instead of asking the provider again; false otherwise."
         )
     )
-    created_at: datetime = strawberry.field(description="When the provider was asked.")
+    created_at: datetime = strawberry.field(description="When the discovery was asked for.")
 
     @classmethod
     def from_discovery(cls, found: Discovery) -> CompetitorDiscovery:
@@ -181,6 +203,8 @@ class CompetitorDiscovery(Node):
             domain=record.domain,
             industry_context=record.industry_context,
             requested_results=record.requested_results,
+            status=found.status,
+            failure=UserError.from_problem(found.failure) if found.failure is not None else None,
             shortfall=found.shortfall,
             competitors=[Competitor.from_model(c, key) for c in found.competitors],
             social_media_accounts=SocialMediaAccounts.from_model(found.social_media_accounts, key),

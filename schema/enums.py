@@ -7,7 +7,7 @@ from enum import Enum
 
 import strawberry
 
-from db.records import StepStatus
+from db.records import DiscoveryStatus, StepStatus
 from resolvers.errors import ErrorCode
 from resolvers.steps import STEPS, StepKey
 
@@ -63,4 +63,21 @@ _describe(
     },
 )
 
-__all__ = ["ErrorCode", "StepKey", "StepStatus"]
+_describe(
+    DiscoveryStatus,
+    name="DiscoveryStatus",
+    description=(
+        "Where a competitor discovery's job stands. PENDING and RUNNING change by themselves;"
+        " COMPLETED and FAILED are final."
+    ),
+    values={
+        DiscoveryStatus.PENDING: (
+            "Accepted and waiting for a provider slot (or for another instance to take it over)."
+        ),
+        DiscoveryStatus.RUNNING: "The provider is being asked.",
+        DiscoveryStatus.COMPLETED: "Done: `competitors` and the rest hold the result.",
+        DiscoveryStatus.FAILED: "The provider could not answer; `failure` says why.",
+    },
+)
+
+__all__ = ["DiscoveryStatus", "ErrorCode", "StepKey", "StepStatus"]

@@ -10,8 +10,9 @@ from schema.enums import ErrorCode
 
 @strawberry.type(
     description=(
-        "A problem with the input of a mutation; nothing was changed by it. A value of its"
-        " payload, with no identity of its own."
+        "A problem with the input of a mutation (nothing was changed by it), or why a"
+        " competitor discovery failed. A value of its payload or discovery, with no"
+        " identity of its own."
     )
 )
 class UserError:

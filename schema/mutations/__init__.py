@@ -17,7 +17,9 @@ class Mutation:
         resolver=discover_competitors_mutation,
         description=(
             "Find the competitors of a site and store the result for the viewer; an identical"
-            " request within 24 hours answers the stored result unless `refresh` is true."
+            " request within 24 hours answers the stored result unless `refresh` is true, and"
+            " one made while an identical discovery is under way joins it (same id, one"
+            " provider call)."
         ),
     )
     complete_onboarding_step = strawberry.mutation(

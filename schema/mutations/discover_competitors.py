@@ -38,7 +38,20 @@ class DiscoverCompetitorsInput:
     )
     refresh: bool = strawberry.field(
         default=False,
-        description="Ask the provider again even if an identical discovery was made in 24 hours.",
+        description=(
+            "Ask the provider again even if an identical discovery was made in 24 hours"
+            " (an identical one still under way is joined, not repeated)."
+        ),
+    )
+    wait: bool = strawberry.field(
+        default=True,
+        description=(
+            "Wait for the discovery to finish and answer it (a failure as `userErrors`), as"
+            " before jobs existed; a job still queued for a provider slot when the provider's"
+            " time limit has passed is answered as it stands. False answers at once with the"
+            " discovery PENDING or RUNNING; read it later with `competitorDiscovery(id:)`. The"
+            " job runs to its end either way, whether or not the client stays connected."
+        ),
     )
 
 
@@ -46,7 +59,10 @@ class DiscoverCompetitorsInput:
 class DiscoverCompetitorsPayload:
     session_id: str | None = session_id_output()
     discovery: CompetitorDiscovery | None = strawberry.field(
-        description="The discovery, new or cached; null when `userErrors` is not empty."
+        description=(
+            "The discovery: new, joined (an identical one already under way) or cached;"
+            " null when `userErrors` is not empty."
+        )
     )
     discovery_edge: CompetitorDiscoveryEdge | None = strawberry.field(
         description=(
@@ -84,6 +100,7 @@ async def discover_competitors_mutation(
         num_results=input.num_results,
         website_analysis_data=input.website_analysis_data,
         refresh=input.refresh,
+        wait=input.wait,
     )
     outcome = await discover_competitors(info.context.services, viewer.id, form)
     return DiscoverCompetitorsPayload.from_outcome(outcome, viewer.id)

@@ -69,7 +69,7 @@ async def test_an_unexpected_provider_error_is_unavailable_and_logged(
     services_with: Callable[..., Services], caplog: pytest.LogCaptureFixture
 ) -> None:
     # when the provider raises something it should not
-    with caplog.at_level(logging.ERROR, logger="resolvers.discovery"):
+    with caplog.at_level(logging.ERROR, logger="resolvers.discovery_provider"):
         outcome = await discover_competitors(services_with(Broken()), "user-a", FORM)
     # then the client gets PROVIDER_UNAVAILABLE, without the details, which are logged
     [problem] = outcome.problems

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -85,3 +87,36 @@ async def exa_api(
         )
         async with serving(exa_settings) as http:
             yield GraphQLClient(http, token_for, "user-a"), fake
+
+
+JOB_FIELDS = "id status failure { field message code } cached competitors { domain }"
+
+DISCOVER_JOB = f"""
+mutation DiscoverJob($input: DiscoverCompetitorsInput!) {{
+  discoverCompetitors(input: $input) {{
+    discovery {{ {JOB_FIELDS} }}
+    userErrors {{ field message code }}
+  }}
+}}
+"""
+
+DISCOVERY_JOB = f"""
+query DiscoveryJob($id: ID!) {{
+  competitorDiscovery(id: $id) {{ {JOB_FIELDS} }}
+}}
+"""
+
+ACTIVE = ("PENDING", "RUNNING")
+
+
+async def final_discovery(
+    graphql: GraphQLClient, discovery_id: str, *, within: float = 60.0
+) -> dict[str, Any]:
+    """The discovery once its job is COMPLETED or FAILED; fails the test after `within` s."""
+    deadline = time.monotonic() + within
+    while True:
+        found = (await graphql.execute(DISCOVERY_JOB, {"id": discovery_id}))["competitorDiscovery"]
+        if found["status"] not in ACTIVE:
+            return dict(found)
+        assert time.monotonic() < deadline, f"still {found['status']} after {within} s"
+        await asyncio.sleep(0.05)

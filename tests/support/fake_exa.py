@@ -45,6 +45,8 @@ class FakeExaConfig:
     retry_after: str | None = "0"
     always_500: bool = False
     delay: float = 0.0
+    # While this event is unset every request waits for it (or for the server to stop).
+    gate: threading.Event | None = None
     social_results: list[dict[str, Any]] = field(
         default_factory=lambda: list(DEFAULT_SOCIAL_RESULTS)
     )
@@ -59,6 +61,8 @@ class FakeExa:
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
         self._throttled = 0
+        self._in_flight: dict[str, int] = {}
+        self._most_in_flight: dict[str, int] = {}
         self.stopping = threading.Event()
         self.base_url = ""
 
@@ -69,6 +73,26 @@ class FakeExa:
     def record(self, recorded: Recorded) -> None:
         with self._lock:
             self.requests.append(recorded)
+
+    def enter(self, path: str) -> None:
+        with self._lock:
+            now = self._in_flight.get(path, 0) + 1
+            self._in_flight[path] = now
+            self._most_in_flight[path] = max(now, self._most_in_flight.get(path, 0))
+
+    def leave(self, path: str) -> None:
+        with self._lock:
+            self._in_flight[path] -= 1
+
+    def in_flight(self, path: str) -> int:
+        """Requests to `path` received and not yet answered."""
+        with self._lock:
+            return self._in_flight.get(path, 0)
+
+    def most_in_flight(self, path: str) -> int:
+        """The most requests to `path` that were ever being answered at once."""
+        with self._lock:
+            return self._most_in_flight.get(path, 0)
 
     def take_throttle(self) -> bool:
         with self._lock:
@@ -132,8 +156,25 @@ def _handler(fake: FakeExa) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length)
             body: Any = json.loads(raw) if raw else {}
             fake.record(Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+            fake.enter(self.path)
+            try:
+                self._answer(body)
+            finally:
+                fake.leave(self.path)
+
+        def _held(self) -> bool:
+            """Wait as configured; True when the server stops meanwhile."""
             cfg = fake.config
             if cfg.delay and fake.stopping.wait(cfg.delay):
+                return True
+            while cfg.gate is not None and not cfg.gate.wait(0.02):
+                if fake.stopping.is_set():
+                    return True
+            return False
+
+        def _answer(self, body: Any) -> None:
+            cfg = fake.config
+            if self._held():
                 return
             if self.headers.get("x-api-key") != cfg.api_key:
                 self._send(401, {"error": "Invalid API key"})

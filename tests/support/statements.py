@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -9,15 +10,25 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import event
 
+BACKGROUND_TASK_PREFIX = "discovery-job"
+"""How `resolvers/discovery_jobs.py` names the tasks it runs beside the requests."""
+
 
 @contextmanager
 def counted_statements(app: FastAPI) -> Iterator[list[str]]:
-    """The statements `app` sends to its database while the block runs."""
+    """The statements `app` sends to its database while the block runs.
+
+    Discovery jobs run in tasks of their own on the same engine (the lease
+    sweep, the runners); their statements are not the request's, so they are
+    left out.
+    """
     engine = app.state.runtime.services.engine.sync_engine
     statements: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
+        task = asyncio.current_task()
+        if task is None or not task.get_name().startswith(BACKGROUND_TASK_PREFIX):
+            statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", record)
     try:

@@ -1,8 +1,8 @@
 """deprecated usage per coordinate, client and day
 
 Revision ID: 0004
-Revises: 0002
-Create Date: 2026-12-01 00:00:00
+Revises: 0003
+Create Date: 2026-11-29 00:00:00
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
-# Written against 0002; chained after 0003 when the branches are merged.
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

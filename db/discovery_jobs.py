@@ -1,0 +1,260 @@
+"""A discovery's job state: who holds it (a lease), its slot among running jobs, how it ended.
+
+Every transition is one compare-and-set UPDATE on the row (the holder, the
+status, an expired lease), so two processes can never both make the same one;
+each returns the row as it is now, or None when another process got there first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, case, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.discovery_repository import DISCOVERY_COLUMNS, AnyRow, discovery_record
+from db.models import ACTIVE_DISCOVERY, CompetitorDiscoveryRow
+from db.records import DiscoveryJob, DiscoveryRecord, DiscoveryStatus
+
+_discoveries: Table = CompetitorDiscoveryRow.__table__  # type: ignore[assignment]
+
+_JOB_COLUMNS = (
+    *DISCOVERY_COLUMNS,
+    _discoveries.c.website_analysis_data,
+    _discoveries.c.attempts,
+    _discoveries.c.lease_owner,
+    _discoveries.c.lease_expires_at,
+)
+_RUNNING = DiscoveryStatus.RUNNING.value
+_PENDING = DiscoveryStatus.PENDING.value
+_SUBMISSIONS_LOCK = "onboarding.discovery.submissions:"
+_SLOTS_LOCK = "onboarding.discovery.slots"
+
+
+def _job(row: AnyRow) -> DiscoveryJob:
+    return DiscoveryJob(
+        record=discovery_record(row),
+        website_analysis_data=row.website_analysis_data,
+        attempts=row.attempts,
+        lease_owner=row.lease_owner,
+        lease_expires_at=row.lease_expires_at,
+    )
+
+
+def _advisory_key(name: str) -> int:
+    # pg_advisory_xact_lock takes one bigint: the first 8 bytes of a hash of the name.
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+async def _serialise(connection: AsyncConnection, name: str) -> None:
+    # On SQLite every write transaction begins IMMEDIATE and so already excludes
+    # every other writer; PostgreSQL needs a lock that lasts until commit. Under
+    # READ COMMITTED (PostgreSQL's default, which the engine keeps) each statement
+    # after the lock sees everything the previous holder committed.
+    if connection.dialect.name == "postgresql":
+        await connection.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _advisory_key(name)}
+        )
+
+
+async def serialise_submissions(connection: AsyncConnection, user_id: str) -> None:
+    """Until this transaction ends, no other may decide on a new job of this user."""
+    await _serialise(connection, _SUBMISSIONS_LOCK + user_id)
+
+
+async def serialise_slot_claims(connection: AsyncConnection) -> None:
+    """Until this transaction ends, no other may start a job (the running counts hold)."""
+    await _serialise(connection, _SLOTS_LOCK)
+
+
+async def count_running(
+    connection: AsyncConnection, user_id: str, now: datetime
+) -> tuple[int, int]:
+    """Jobs RUNNING under a live lease: in all, and of this user."""
+    row = (
+        await connection.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(case((_discoveries.c.user_id == user_id, 1), else_=0)), 0),
+            ).where(
+                ACTIVE_DISCOVERY,
+                _discoveries.c.status == _RUNNING,
+                _discoveries.c.lease_expires_at > now,
+            )
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+async def start_running(
+    connection: AsyncConnection, job_id: str, owner: str, lease_until: datetime
+) -> DiscoveryJob | None:
+    """PENDING → RUNNING for the lease holder, counting one more provider attempt."""
+    row = (
+        await connection.execute(
+            update(_discoveries)
+            .where(
+                _discoveries.c.id == job_id,
+                _discoveries.c.lease_owner == owner,
+                _discoveries.c.status == _PENDING,
+            )
+            .values(
+                status=_RUNNING,
+                attempts=_discoveries.c.attempts + 1,
+                lease_expires_at=lease_until,
+            )
+            .returning(*_JOB_COLUMNS)
+        )
+    ).first()
+    return _job(row) if row is not None else None
+
+
+async def renew_leases(
+    connection: AsyncConnection, job_ids: Collection[str], owner: str, lease_until: datetime
+) -> set[str]:
+    """Extend the holder's leases on these active jobs; the ids it still holds."""
+    if not job_ids:
+        return set()
+    rows = await connection.execute(
+        update(_discoveries)
+        .where(
+            _discoveries.c.id.in_(list(job_ids)),
+            _discoveries.c.lease_owner == owner,
+            ACTIVE_DISCOVERY,
+        )
+        .values(lease_expires_at=lease_until)
+        .returning(_discoveries.c.id)
+    )
+    return {row.id for row in rows}
+
+
+async def finish_job(
+    connection: AsyncConnection,
+    job_id: str,
+    owner: str,
+    *,
+    now: datetime,
+    provider: str,
+    result: dict[str, Any] | None,
+    failure: tuple[str, str] | None,
+) -> DiscoveryRecord | None:
+    """RUNNING → COMPLETED (with `result`) or FAILED (with `failure`: code, message)."""
+    code, message = failure if failure is not None else (None, None)
+    row = (
+        await connection.execute(
+            update(_discoveries)
+            .where(
+                _discoveries.c.id == job_id,
+                _discoveries.c.lease_owner == owner,
+                _discoveries.c.status == _RUNNING,
+            )
+            .values(
+                status=(DiscoveryStatus.FAILED if failure else DiscoveryStatus.COMPLETED).value,
+                provider=provider,
+                result=result,
+                failure_code=code,
+                failure_message=message,
+                finished_at=now,
+                lease_owner=None,
+                lease_expires_at=None,
+                website_analysis_data=None,
+            )
+            .returning(*DISCOVERY_COLUMNS)
+        )
+    ).first()
+    return discovery_record(row) if row is not None else None
+
+
+async def expired_jobs(
+    connection: AsyncConnection, now: datetime, *, limit: int
+) -> Sequence[DiscoveryJob]:
+    """Active jobs whose lease ran out (their process died or let them go), oldest first."""
+    rows = await connection.execute(
+        select(*_JOB_COLUMNS)
+        .where(ACTIVE_DISCOVERY, _discoveries.c.lease_expires_at < now)
+        .order_by(_discoveries.c.lease_expires_at)
+        .limit(limit)
+    )
+    return [_job(row) for row in rows]
+
+
+async def take_over(
+    connection: AsyncConnection, job_id: str, owner: str, now: datetime, lease_until: datetime
+) -> DiscoveryJob | None:
+    """An expired job becomes `owner`'s, PENDING again until it gets a slot."""
+    row = (
+        await connection.execute(
+            update(_discoveries)
+            .where(
+                _discoveries.c.id == job_id,
+                ACTIVE_DISCOVERY,
+                _discoveries.c.lease_expires_at < now,
+            )
+            .values(status=_PENDING, lease_owner=owner, lease_expires_at=lease_until)
+            .returning(*_JOB_COLUMNS)
+        )
+    ).first()
+    return _job(row) if row is not None else None
+
+
+async def fail_expired(
+    connection: AsyncConnection, job_id: str, now: datetime, *, code: str, message: str
+) -> DiscoveryRecord | None:
+    """An expired job that may not be tried again becomes FAILED."""
+    row = (
+        await connection.execute(
+            update(_discoveries)
+            .where(
+                _discoveries.c.id == job_id,
+                ACTIVE_DISCOVERY,
+                _discoveries.c.lease_expires_at < now,
+            )
+            .values(
+                status=DiscoveryStatus.FAILED.value,
+                failure_code=code,
+                failure_message=message,
+                finished_at=now,
+                lease_owner=None,
+                lease_expires_at=None,
+                website_analysis_data=None,
+            )
+            .returning(*DISCOVERY_COLUMNS)
+        )
+    ).first()
+    return discovery_record(row) if row is not None else None
+
+
+async def release_jobs(
+    connection: AsyncConnection, job_ids: Collection[str], owner: str, now: datetime
+) -> Sequence[DiscoveryRecord]:
+    """The holder lets these active jobs go: PENDING, lease expired now, for any process."""
+    if not job_ids:
+        return []
+    rows = await connection.execute(
+        update(_discoveries)
+        .where(
+            _discoveries.c.id.in_(list(job_ids)),
+            _discoveries.c.lease_owner == owner,
+            ACTIVE_DISCOVERY,
+        )
+        .values(status=_PENDING, lease_owner=None, lease_expires_at=now)
+        .returning(*DISCOVERY_COLUMNS)
+    )
+    return [discovery_record(row) for row in rows]
+
+
+__all__ = [
+    "count_running",
+    "expired_jobs",
+    "fail_expired",
+    "finish_job",
+    "release_jobs",
+    "renew_leases",
+    "serialise_slot_claims",
+    "serialise_submissions",
+    "start_running",
+    "take_over",
+]
