@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Final, Literal, overload
+from typing import Any, overload
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from fastapi import FastAPI, Request
@@ -26,6 +26,13 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
+from app.error_responses import (
+    APPLICATION_JSON,
+    GRAPHQL_RESPONSE_JSON,
+    content_type_header,
+    graphql_error_response,
+    response_media_type,
+)
 from app.graphiql import graphiql_response, mount_graphiql_assets
 from app.request_id import current_request_id
 from app.runtime import Runtime
@@ -35,10 +42,6 @@ from schema.context import UNAUTHENTICATED
 
 CLIENT_NAME_HEADERS = ("apollographql-client-name", "graphql-client-name")
 _CLIENT_NAME = re.compile(r"[A-Za-z0-9._\-/ @]{1,64}")
-
-GRAPHQL_RESPONSE_JSON: Final = "application/graphql-response+json"
-APPLICATION_JSON: Final = "application/json"
-MediaType = Literal["application/graphql-response+json", "application/json"]
 
 BAD_REQUEST = "BAD_REQUEST"
 METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
@@ -53,58 +56,6 @@ def client_name(request: Request) -> str:
         if value is not None and _CLIENT_NAME.fullmatch(value.strip()):
             return value.strip()
     return "unknown"
-
-
-def _quality(parameters: list[str]) -> float:
-    for parameter in parameters:
-        name, _, value = parameter.partition("=")
-        if name.strip().lower() == "q":
-            try:
-                return float(value)
-            except ValueError:
-                return 0.0
-    return 1.0
-
-
-def response_media_type(accept: str | None) -> MediaType:
-    """`application/graphql-response+json` only when the client names it and prefers it.
-
-    `*/*`, a missing Accept and anything we cannot serve mean `application/json`:
-    legacy clients predate the new type and must not see its status codes.
-    """
-    if not accept:
-        return APPLICATION_JSON
-    qualities: dict[str, float] = {}
-    for media_range in accept.split(","):
-        media_type, *parameters = media_range.split(";")
-        qualities.setdefault(media_type.strip().lower(), _quality(parameters))
-    graphql_response = qualities.get(GRAPHQL_RESPONSE_JSON, 0.0)
-    if graphql_response > 0 and graphql_response >= qualities.get(APPLICATION_JSON, 0.0):
-        return GRAPHQL_RESPONSE_JSON
-    return APPLICATION_JSON
-
-
-def _content_type(media_type: MediaType) -> str:
-    # The legacy header stays byte-for-byte what it was; the new type names its charset.
-    return media_type if media_type == APPLICATION_JSON else f"{media_type}; charset=utf-8"
-
-
-def graphql_error_response(
-    request: Request,
-    message: str,
-    code: str,
-    *,
-    status_code: int,
-    headers: Mapping[str, str] | None = None,
-) -> JSONResponse:
-    """A GraphQL response with one error, in the media type the client accepts."""
-    media_type = response_media_type(request.headers.get("accept"))
-    return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": code}}]},
-        status_code=status_code,
-        headers=dict(headers or {}),
-        media_type=_content_type(media_type),
-    )
 
 
 def _is_request_error(result: ExecutionResult) -> bool:
@@ -166,14 +117,14 @@ class GraphQLOverHTTPRouter(GraphQLRouter[GraphQLContext, None]):
             response = await super().run(request, context, root_value)
         except HTTPException as error:
             return graphql_error_response(
-                request,
+                request.headers.get("accept"),
                 error.reason,
                 _CODES.get(error.status_code, BAD_REQUEST),
                 status_code=error.status_code,
                 headers={"Allow": "POST"} if error.status_code == 405 else None,
             )
         if media_type == GRAPHQL_RESPONSE_JSON and response.media_type == APPLICATION_JSON:
-            response.headers["content-type"] = _content_type(media_type)
+            response.headers["content-type"] = content_type_header(media_type)
             if getattr(request.state, "graphql_request_error", False):
                 response.status_code = 400
         return response
@@ -259,7 +210,7 @@ async def _invalid_token(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, InvalidTokenError)
     # An invalid token is never treated as anonymous: the whole request is refused.
     return graphql_error_response(
-        request,
+        request.headers.get("accept"),
         f"Invalid bearer token: {error.reason}.",
         UNAUTHENTICATED,
         status_code=401,
@@ -269,7 +220,7 @@ async def _invalid_token(request: Request, error: Exception) -> JSONResponse:
 
 async def _keys_unavailable(request: Request, error: Exception) -> JSONResponse:
     return graphql_error_response(
-        request,
+        request.headers.get("accept"),
         "The identity provider's signing keys cannot be fetched; try again shortly.",
         "SERVICE_UNAVAILABLE",
         status_code=503,

@@ -9,14 +9,17 @@ mutations over GET).
 
 from __future__ import annotations
 
-import json
-
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.error_responses import graphql_error_response
 
 PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
 GRAPHQL_PATH = "/graphql"
 _METHODS_WITH_BODIES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The rest of the body is never read: the connection cannot carry another request.
+_CLOSE = {"Connection": "close"}
 
 
 def is_json_content_type(value: str | None) -> bool:
@@ -30,21 +33,17 @@ def is_json_content_type(value: str | None) -> bool:
 
 
 async def _refuse(
-    send: Send, status: int, code: str, message: str, headers: list[tuple[bytes, bytes]]
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str],
 ) -> None:
-    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                *headers,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    accept = Headers(scope=scope).get("accept")
+    response = graphql_error_response(accept, message, code, status_code=status, headers=headers)
+    await response(scope, receive, send)
 
 
 class RequestLimitsMiddleware:
@@ -66,17 +65,19 @@ class RequestLimitsMiddleware:
             content_type = headers.get(b"content-type", b"").decode("latin-1") or None
             if not is_json_content_type(content_type):
                 await _refuse(
+                    scope,
+                    receive,
                     send,
                     415,
                     UNSUPPORTED_MEDIA_TYPE,
                     "POST a JSON body with `Content-Type: application/json`.",
-                    [(b"accept-post", b"application/json")],
+                    {"Accept-Post": "application/json"},
                 )
                 return
         too_large = f"The request body is larger than {self.max_body_bytes} bytes."
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await _refuse(send, 413, PAYLOAD_TOO_LARGE, too_large, [(b"connection", b"close")])
+            await _refuse(scope, receive, send, 413, PAYLOAD_TOO_LARGE, too_large, _CLOSE)
             return
         chunks: list[bytes] = []
         size = 0
@@ -89,7 +90,7 @@ class RequestLimitsMiddleware:
             chunk: bytes = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body_bytes:
-                await _refuse(send, 413, PAYLOAD_TOO_LARGE, too_large, [(b"connection", b"close")])
+                await _refuse(scope, receive, send, 413, PAYLOAD_TOO_LARGE, too_large, _CLOSE)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.graphql import response_media_type
+from app.error_responses import response_media_type
 from app.settings import Settings
 from resolvers.secrets import SecretBox
 from tests.support.app import serving
