@@ -46,8 +46,34 @@ async def _refuse(
     await response(scope, receive, send)
 
 
+class _BodyTooLargeError(Exception):
+    """More body than the limit: raised from `receive`, answered 413 by the middleware."""
+
+
+class _CountedBody:
+    """The request's `receive`, counting body bytes as the app reads them (nothing is buffered)."""
+
+    def __init__(self, receive: Receive, max_body_bytes: int) -> None:
+        self._receive = receive
+        self._max_body_bytes = max_body_bytes
+        self._size = 0
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self._size += len(message.get("body", b""))
+            if self._size > self._max_body_bytes:
+                raise _BodyTooLargeError
+        return message
+
+
 class RequestLimitsMiddleware:
-    """Pure ASGI: reads at most `max_body_bytes` (+1) of a body, then replays it to the app."""
+    """Pure ASGI, like Starlette's own body limit: wraps `receive` and stops at the limit.
+
+    A declared Content-Length over the limit is refused before the app runs; a
+    body without one (chunked) is counted as the app reads it, and the read that
+    passes the limit raises, which this middleware answers with 413.
+    """
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
         self.app = app
@@ -79,36 +105,17 @@ class RequestLimitsMiddleware:
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
             await _refuse(scope, receive, send, 413, PAYLOAD_TOO_LARGE, too_large, _CLOSE)
             return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                # The client went away while sending: let the app see the disconnect.
-                await self.app(scope, _replay([], message, receive), send)
-                return
-            chunk: bytes = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                await _refuse(scope, receive, send, 413, PAYLOAD_TOO_LARGE, too_large, _CLOSE)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        await self.app(scope, _replay(chunks, None, receive), send)
+        response_started = False
 
+        async def send_noting_start(message: Message) -> None:
+            nonlocal response_started
+            response_started = response_started or message["type"] == "http.response.start"
+            await send(message)
 
-def _replay(chunks: list[bytes], pending: Message | None, receive: Receive) -> Receive:
-    """A `receive` that gives the buffered body once, then whatever the client sends next."""
-    delivered = False
-
-    async def replay() -> Message:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            if pending is not None:
-                return pending
-            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-        return await receive()
-
-    return replay
+        body = _CountedBody(receive, self.max_body_bytes)
+        try:
+            await self.app(scope, body.receive, send_noting_start)
+        except _BodyTooLargeError:
+            if response_started:  # too late to refuse; the server closes the connection
+                raise
+            await _refuse(scope, receive, send, 413, PAYLOAD_TOO_LARGE, too_large, _CLOSE)

@@ -79,6 +79,24 @@ async def test_a_streamed_body_without_length_is_cut_at_the_limit(graphql: Graph
     assert response.status_code == 413
 
 
+async def test_reading_stops_at_the_limit(graphql: GraphQLClient) -> None:
+    # given a client that would stream a thousand 1 KiB chunks, with no Content-Length
+    pulled = 0
+
+    async def chunks() -> AsyncIterator[bytes]:
+        nonlocal pulled
+        for _ in range(1000):
+            pulled += 1
+            yield b" " * 1024
+
+    response = await graphql.http.post(
+        "/graphql", content=chunks(), headers=auth(graphql, **{"content-type": "application/json"})
+    )
+    # then it is refused as soon as the limit is passed: the rest is never read
+    assert response.status_code == 413
+    assert pulled == MAX_BODY // 1024 + 1
+
+
 async def test_the_default_limit_is_one_mebibyte(settings: Settings) -> None:
     assert Settings.model_fields["max_body_bytes"].default == 1024 * 1024
     async with serving(settings.model_copy(update={"max_body_bytes": 1024 * 1024})) as http:
