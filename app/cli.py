@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 import uvicorn
 
+from app.header_deadline import HeaderDeadlineProtocol
 from app.logging_config import logging_config
 from app.settings import get_settings
 from auth import DevIssuer
@@ -47,7 +48,10 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
 
     On SIGTERM or Ctrl-C the server stops accepting connections, lets the
     requests in flight finish (at most SHUTDOWN_GRACE_SECONDS), then closes the
-    database pool. Every line on standard error is a JSON log record.
+    database pool. A connection whose request headers take longer than
+    ONBOARDING_HEADER_READ_TIMEOUT_SECONDS is closed (its body has
+    ONBOARDING_BODY_READ_TIMEOUT_SECONDS). Every line on standard error is a
+    JSON log record.
     """
     log_config = logging_config()
     logging.config.dictConfig(log_config)
@@ -70,6 +74,7 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
         port=port,
         workers=workers,
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        http=HeaderDeadlineProtocol,
         log_config=log_config,
         access_log=access_log,
     )
