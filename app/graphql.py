@@ -7,7 +7,9 @@ document that does not parse or validate, variables that do not coerce) and no
 `data` entry in that case. Every other client gets `application/json` as
 before: 200 with `errors` once a request could be read, 400 when it could not.
 Whatever the media type: 401 for an invalid token, 405 with `Allow: POST` for
-a mutation over GET, 503 while the issuer's keys cannot be fetched.
+a mutation over GET, 503 with Retry-After while the issuer's keys cannot be
+fetched or when execution reports the database unreachable (an error with
+code `SERVICE_UNAVAILABLE`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any, overload
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from graphql import GraphQLError
 from starlette.websockets import WebSocket
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
@@ -39,6 +42,7 @@ from app.runtime import Runtime
 from auth import InvalidTokenError, JWKSUnavailableError, authenticate
 from schema import GraphQLContext, create_schema
 from schema.context import UNAUTHENTICATED
+from schema.extensions.mask_unexpected_errors import SERVICE_UNAVAILABLE
 
 CLIENT_NAME_HEADERS = ("apollographql-client-name", "graphql-client-name")
 _CLIENT_NAME = re.compile(r"[A-Za-z0-9._\-/ @]{1,64}")
@@ -47,6 +51,8 @@ BAD_REQUEST = "BAD_REQUEST"
 METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
 NOT_FOUND = "NOT_FOUND"
 _CODES = {400: BAD_REQUEST, 404: NOT_FOUND, 405: METHOD_NOT_ALLOWED}
+# How long a client is asked to wait before retrying what a passing outage refused.
+RETRY_AFTER_SECONDS = "5"
 
 
 def client_name(request: Request) -> str:
@@ -69,6 +75,10 @@ def _is_request_error(result: ExecutionResult) -> bool:
         and bool(result.errors)
         and all(error.path is None for error in result.errors or ())
     )
+
+
+def _code_of(error: GraphQLError) -> object:
+    return (error.extensions or {}).get("code")
 
 
 def _member(data: Mapping[str, Any], name: str, kind: type) -> Any:
@@ -166,7 +176,7 @@ class GraphQLOverHTTPRouter(GraphQLRouter[GraphQLContext, None]):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         try:
-            return await super().execute_single(
+            result = await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
             )
         except HTTPException as error:
@@ -177,6 +187,12 @@ class GraphQLOverHTTPRouter(GraphQLRouter[GraphQLContext, None]):
                     405, "Only queries can be sent with GET; send mutations with POST."
                 ) from error
             raise
+        if any(_code_of(error) == SERVICE_UNAVAILABLE for error in result.errors or ()):
+            # Execution reported a passing outage (the database could not be
+            # reached): the whole response says so, and when to try again.
+            sub_response.status_code = 503
+            sub_response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+        return result
 
     async def process_result(
         self, request: Request, result: ExecutionResult
@@ -222,9 +238,9 @@ async def _keys_unavailable(request: Request, error: Exception) -> JSONResponse:
     return graphql_error_response(
         request.headers.get("accept"),
         "The identity provider's signing keys cannot be fetched; try again shortly.",
-        "SERVICE_UNAVAILABLE",
+        SERVICE_UNAVAILABLE,
         status_code=503,
-        headers={"Retry-After": "5"},
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
     )
 
 
