@@ -21,6 +21,7 @@ from typing import Any, overload
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.routing import APIWebSocketRoute
 from graphql import GraphQLError
 from starlette.websockets import WebSocket
 from strawberry.fastapi import GraphQLRouter
@@ -257,6 +258,13 @@ def mount_graphql(app: FastAPI, runtime: Runtime) -> None:
         context_getter=get_context,
         graphql_ide="graphiql" if settings.graphiql else None,
     )
+    # Until subscriptions exist, no WebSocket route: Strawberry's own one runs a
+    # context getter that needs an HTTP request, so every upgrade was a 500 and a
+    # logged traceback. Unrouted, an upgrade is closed before it is accepted, which
+    # the server answers with HTTP 403. (A 403 with a JSON body, through the ASGI
+    # denial-response extension, makes uvicorn 0.54's default WebSocket protocol
+    # log a spurious ERROR per refusal: Kludex/uvicorn#3138.)
+    router.routes = [route for route in router.routes if not isinstance(route, APIWebSocketRoute)]
     app.include_router(router, prefix="/graphql")
     if settings.graphiql:
         mount_graphiql_assets(app)

@@ -26,7 +26,8 @@ class RequestIdMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        # WebSocket handshakes too, so the server's line about each one has its id.
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         offered = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
