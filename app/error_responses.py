@@ -1,6 +1,6 @@
 """One builder for the HTTP edge's error responses: a GraphQL error body, in the accepted type.
 
-Every refusal the HTTP edge makes itself (400, 401, 405, 413, 415, 503) goes
+Every refusal the HTTP edge makes itself (400, 401, 403, 405, 408, 413, 415, 500, 503) goes
 through `graphql_error_response`, whether a route, an exception handler or a
 pure ASGI middleware sends it, so a client parses every error the same way.
 """
@@ -15,6 +15,8 @@ from starlette.responses import JSONResponse
 GRAPHQL_RESPONSE_JSON: Final = "application/graphql-response+json"
 APPLICATION_JSON: Final = "application/json"
 MediaType = Literal["application/graphql-response+json", "application/json"]
+# How long a client is asked to wait before retrying what a passing outage refused.
+RETRY_AFTER_SECONDS = "5"
 
 
 def _quality(parameters: list[str]) -> float:
@@ -59,10 +61,18 @@ def graphql_error_response(
     *,
     status_code: int,
     headers: Mapping[str, str] | None = None,
+    request_id: str | None = None,
 ) -> JSONResponse:
-    """A GraphQL response with one error and no `data`, in the media type `accept` asks for."""
+    """A GraphQL response with one error and no `data`, in the media type `accept` asks for.
+
+    `request_id`, when given, goes in the error's extensions too (as in masked
+    execution errors), for a failure support will want to find in the log.
+    """
+    extensions = {"code": code}
+    if request_id is not None:
+        extensions["requestId"] = request_id
     return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": code}}]},
+        {"errors": [{"message": message, "extensions": extensions}]},
         status_code=status_code,
         headers=dict(headers or {}),
         media_type=content_type_header(response_media_type(accept)),

@@ -17,6 +17,7 @@ from app.request_id import RequestIdMiddleware
 from app.request_limits import RequestLimitsMiddleware
 from app.runtime import Runtime, build_runtime
 from app.settings import Settings, get_settings
+from app.unexpected_errors import UnexpectedErrorMiddleware
 from resolvers.catalog import ensure_bundled_catalog
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         body_read_timeout=settings.body_read_timeout_seconds,
     )
+    # Inside CORS too, so a browser can read the 500 it answers.
+    app.add_middleware(UnexpectedErrorMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -33,6 +33,7 @@ from strawberry.types.unset import UNSET
 from app.error_responses import (
     APPLICATION_JSON,
     GRAPHQL_RESPONSE_JSON,
+    RETRY_AFTER_SECONDS,
     content_type_header,
     graphql_error_response,
     response_media_type,
@@ -52,8 +53,6 @@ BAD_REQUEST = "BAD_REQUEST"
 METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
 NOT_FOUND = "NOT_FOUND"
 _CODES = {400: BAD_REQUEST, 404: NOT_FOUND, 405: METHOD_NOT_ALLOWED}
-# How long a client is asked to wait before retrying what a passing outage refused.
-RETRY_AFTER_SECONDS = "5"
 
 
 def client_name(request: Request) -> str:
