@@ -12,7 +12,6 @@ from pathlib import Path
 import click
 import uvicorn
 
-from app.header_deadline import HeaderDeadlineProtocol
 from app.logging_config import logging_config
 from app.settings import get_settings
 from auth import DevIssuer
@@ -26,6 +25,7 @@ logger = logging.getLogger(__name__)
 # Inside the 30 s an orchestrator (Kubernetes by default) waits after SIGTERM
 # before it kills the process.
 SHUTDOWN_GRACE_SECONDS = 25
+HEADER_DEADLINE_PROTOCOL = "app.header_deadline:HeaderDeadlineProtocol"
 
 
 @click.group()
@@ -74,7 +74,9 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
         port=port,
         workers=workers,
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
-        http=HeaderDeadlineProtocol,
+        # Named, not imported: each worker imports it after it answers uvicorn's
+        # health checks (a class would be unpickled, and imported, before).
+        http=HEADER_DEADLINE_PROTOCOL,
         log_config=log_config,
         access_log=access_log,
     )
