@@ -65,8 +65,10 @@ class _BodyTooSlowError(Exception):
 
 
 class _GuardedBody:
-    """The request's `receive` as the app reads it: counted against the limit, timed
-    against the deadline. Nothing is buffered."""
+    """The request's `receive` as the app reads it, held to the limit and the deadline.
+
+    Nothing is buffered: each message goes to the app as it arrives.
+    """
 
     def __init__(self, receive: Receive, max_body_bytes: int, deadline: float) -> None:
         self._receive = receive
