@@ -8,9 +8,12 @@ pure ASGI middleware sends it, so a client parses every error the same way.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Final, Literal
 
-from starlette.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 GRAPHQL_RESPONSE_JSON: Final = "application/graphql-response+json"
 APPLICATION_JSON: Final = "application/json"
@@ -76,4 +79,26 @@ def graphql_error_response(
         status_code=status_code,
         headers=dict(headers or {}),
         media_type=content_type_header(response_media_type(accept)),
+    )
+
+
+def code_for_status(status_code: int) -> str:
+    """The error code for a refusal that has no more specific one: `NOT_FOUND`, `BAD_REQUEST`…"""
+    try:
+        return HTTPStatus(status_code).name
+    except ValueError:
+        return "BAD_REQUEST"
+
+
+async def http_error_response(request: Request, error: Exception) -> Response:
+    """The handler for Starlette's HTTPException: unknown routes (404), wrong methods (405)."""
+    assert isinstance(error, HTTPException)
+    if error.status_code in {204, 304}:  # no body allowed
+        return Response(status_code=error.status_code, headers=error.headers)
+    return graphql_error_response(
+        request.headers.get("accept"),
+        error.detail,
+        code_for_status(error.status_code),
+        status_code=error.status_code,
+        headers=error.headers,
     )

@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.error_responses import http_error_response
 from app.graphql import CLIENT_NAME_HEADERS, mount_graphql
 from app.health import router as health_router
 from app.metrics import Metrics
@@ -52,6 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
     )
     app.state.runtime = runtime
+    # Unknown routes and wrong methods answer like every other refusal.
+    app.add_exception_handler(StarletteHTTPException, http_error_response)
     # Inside CORS, so a refused request still carries the CORS headers the browser needs.
     app.add_middleware(
         RequestLimitsMiddleware,

@@ -34,6 +34,7 @@ from app.error_responses import (
     APPLICATION_JSON,
     GRAPHQL_RESPONSE_JSON,
     RETRY_AFTER_SECONDS,
+    code_for_status,
     content_type_header,
     graphql_error_response,
     response_media_type,
@@ -48,11 +49,6 @@ from schema.extensions.mask_unexpected_errors import SERVICE_UNAVAILABLE
 
 CLIENT_NAME_HEADERS = ("apollographql-client-name", "graphql-client-name")
 _CLIENT_NAME = re.compile(r"[A-Za-z0-9._\-/ @]{1,64}")
-
-BAD_REQUEST = "BAD_REQUEST"
-METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
-NOT_FOUND = "NOT_FOUND"
-_CODES = {400: BAD_REQUEST, 404: NOT_FOUND, 405: METHOD_NOT_ALLOWED}
 
 
 def client_name(request: Request) -> str:
@@ -129,7 +125,7 @@ class GraphQLOverHTTPRouter(GraphQLRouter[GraphQLContext, None]):
             return graphql_error_response(
                 request.headers.get("accept"),
                 error.reason,
-                _CODES.get(error.status_code, BAD_REQUEST),
+                code_for_status(error.status_code),
                 status_code=error.status_code,
                 headers={"Allow": "POST"} if error.status_code == 405 else None,
             )

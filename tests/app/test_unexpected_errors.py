@@ -1,4 +1,5 @@
-"""Issue 14: a 500 raised outside GraphQL carries X-Request-ID, a JSON GraphQL body and a log line.
+"""Issue 14: a 500 raised outside GraphQL carries X-Request-ID, a JSON GraphQL body and a log line;
+so does every refusal Starlette makes itself (404, 405).
 
 Nothing in the service raises outside GraphQL on purpose, so the failure here
 is a route of the test's own, added to the app `create_app` builds: the
@@ -86,3 +87,23 @@ async def test_the_request_id_the_client_offered_is_the_one_answered_and_logged(
     assert response.headers["x-request-id"] == "support-42"
     assert response.json()["errors"][0]["extensions"]["requestId"] == "support-42"
     assert [getattr(r, "request_id", None) for r in caplog.records] == ["support-42"]
+
+
+@pytest.mark.parametrize(("accept", "media_type"), [(NEW, NEW), (None, LEGACY)])
+async def test_an_unknown_route_or_a_wrong_method_answers_a_graphql_error_body(
+    http: httpx.AsyncClient, accept: str | None, media_type: str
+) -> None:
+    headers = {"accept": accept} if accept else {}
+    # when a client asks for a route that does not exist, or uses a method a route lacks
+    missing = await http.get("/no-such-route", headers=headers)
+    wrong_method = await http.put("/graphql", content=b"{}", headers=headers)
+    # then both are GraphQL error bodies in the accepted media type, with request ids
+    for response, status, code in (
+        (missing, 404, "NOT_FOUND"),
+        (wrong_method, 405, "METHOD_NOT_ALLOWED"),
+    ):
+        assert response.status_code == status
+        assert response.headers["content-type"].split(";")[0] == media_type
+        assert response.json()["errors"][0]["extensions"] == {"code": code}
+        assert response.headers["x-request-id"]
+    assert wrong_method.headers["allow"]
