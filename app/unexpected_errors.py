@@ -9,13 +9,16 @@ inside RequestIdMiddleware, so both the answer and the log line have the id:
 - an exception: logged with its traceback, answered 500
   `INTERNAL_SERVER_ERROR` (with the `requestId`, as masked execution errors);
 - a request cut short by the server (its task cancelled when a shutdown's
-  grace period is over): logged, answered 503 `SERVICE_UNAVAILABLE` with
-  Retry-After, since the same request will succeed against a running instance;
+  grace period is over): answered 503 `SERVICE_UNAVAILABLE` with Retry-After,
+  since the same request will succeed against a running instance; the
+  cancellation carries on (it is the server's, not ours to swallow), and the
+  server logs it;
 - a client that left before sending its whole body: one line, no traceback and
   no answer (nobody is there to read it).
 
 Once a response has started nothing can be answered: the error goes on to the
-server, which closes the connection.
+server, which closes the connection. Whatever goes on to the server is logged
+by it with the request id too (RequestIdMiddleware leaves the id set then).
 """
 
 from __future__ import annotations
@@ -63,24 +66,22 @@ class UnexpectedErrorMiddleware:
                 extra={"request_id": request_id},
             )
         except asyncio.CancelledError:
-            logger.warning("%s: cut short by the server", where, extra={"request_id": request_id})
-            if response_started:
-                raise
-            # Answered, and the cancellation ends here: this task has nothing left
-            # to do, and the server would otherwise log it as an error without an id.
-            response = graphql_error_response(
-                accept,
-                "The service is restarting; try again shortly.",
-                SERVICE_UNAVAILABLE,
-                status_code=503,
-                headers={"Retry-After": RETRY_AFTER_SECONDS},
-                request_id=request_id,
-            )
-            await response(scope, receive, send)
+            # The server logs the cancellation itself, with the id (see the docstring).
+            if not response_started:
+                response = graphql_error_response(
+                    accept,
+                    "The service is restarting; try again shortly.",
+                    SERVICE_UNAVAILABLE,
+                    status_code=503,
+                    headers={"Retry-After": RETRY_AFTER_SECONDS},
+                    request_id=request_id,
+                )
+                await response(scope, receive, send)
+            raise
         except Exception:
-            logger.exception("%s: unexpected error", where, extra={"request_id": request_id})
             if response_started:
-                raise
+                raise  # the server logs it, with the id, and closes the connection
+            logger.exception("%s: unexpected error", where, extra={"request_id": request_id})
             response = graphql_error_response(
                 accept,
                 "Internal server error.",
