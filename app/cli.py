@@ -30,6 +30,7 @@ from resolvers.catalog import import_catalog
 from schema import schema_deprecations, schema_sdl
 
 logger = logging.getLogger(__name__)
+HEADER_DEADLINE_PROTOCOL = "app.header_deadline:HeaderDeadlineProtocol"
 
 
 class _SettingsErrorsAsMessages(click.Group):
@@ -78,9 +79,11 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
     On SIGTERM or Ctrl-C the server stops accepting connections, lets the
     requests in flight finish (at most ONBOARDING_SHUTDOWN_GRACE_SECONDS), hands
     discovery jobs still running back for another process, then closes the
-    database pool. Every line on standard error is a JSON log record. With
-    several workers, their metrics go to one fresh directory and any scrape
-    reads the total.
+    database pool. A connection whose request headers take longer than
+    ONBOARDING_HEADER_READ_TIMEOUT_SECONDS is closed (its body has
+    ONBOARDING_BODY_READ_TIMEOUT_SECONDS). Every line on standard error is a
+    JSON log record. With several workers, their metrics go to one fresh
+    directory and any scrape reads the total.
     """
     log_config = logging_config()
     logging.config.dictConfig(log_config)
@@ -107,6 +110,9 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
             workers=workers,
             # uvicorn takes whole seconds; rounding up keeps the grace above the budget.
             timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds),
+            # Named, not imported: each worker imports it after it answers uvicorn's
+            # health checks (a class would be unpickled, and imported, before).
+            http=HEADER_DEADLINE_PROTOCOL,
             log_config=log_config,
             access_log=access_log,
         )

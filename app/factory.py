@@ -10,8 +10,10 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.changelog import router as changelog_router
+from app.error_responses import http_error_response
 from app.graphql import CLIENT_NAME_HEADERS, mount_graphql
 from app.health import router as health_router
 from app.metrics import BoundedLabels, Metrics
@@ -20,6 +22,7 @@ from app.request_id import RequestIdMiddleware
 from app.request_limits import RequestLimitsMiddleware
 from app.runtime import Runtime, build_runtime
 from app.settings import Settings, get_settings
+from app.unexpected_errors import UnexpectedErrorMiddleware
 from resolvers.catalog import ensure_bundled_catalog
 
 logger = logging.getLogger(__name__)
@@ -61,8 +64,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
     )
     app.state.runtime = runtime
+    # Unknown routes and wrong methods answer like every other refusal.
+    app.add_exception_handler(StarletteHTTPException, http_error_response)
     # Inside CORS, so a refused request still carries the CORS headers the browser needs.
-    app.add_middleware(RequestLimitsMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestLimitsMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        body_read_timeout=settings.body_read_timeout_seconds,
+    )
+    # Inside CORS too, so a browser can read the 500 it answers.
+    app.add_middleware(UnexpectedErrorMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -7,26 +7,38 @@ document that does not parse or validate, variables that do not coerce) and no
 `data` entry in that case. Every other client gets `application/json` as
 before: 200 with `errors` once a request could be read, 400 when it could not.
 Whatever the media type: 401 for an invalid token, 405 with `Allow: POST` for
-a mutation over GET, 503 while the issuer's keys cannot be fetched.
+a mutation over GET, 503 with Retry-After while the issuer's keys cannot be
+fetched or when execution reports the database unreachable (an error with
+code `SERVICE_UNAVAILABLE`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Final, Literal, overload
+from typing import Any, overload
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.routing import APIWebSocketRoute
+from graphql import GraphQLError
 from starlette.websockets import WebSocket
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
-from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
+from app.error_responses import (
+    APPLICATION_JSON,
+    GRAPHQL_RESPONSE_JSON,
+    RETRY_AFTER_SECONDS,
+    code_for_status,
+    content_type_header,
+    graphql_error_response,
+    response_media_type,
+)
 from app.graphiql import graphiql_response, mount_graphiql_assets
 from app.query_limits import query_limits
 from app.request_id import current_request_id
@@ -35,19 +47,10 @@ from app.runtime import Runtime
 from auth import InvalidTokenError, JWKSUnavailableError, authenticate
 from schema import GraphQLContext, create_schema
 from schema.context import UNAUTHENTICATED
+from schema.extensions.mask_unexpected_errors import SERVICE_UNAVAILABLE
 
 CLIENT_NAME_HEADERS = ("apollographql-client-name", "graphql-client-name")
 _CLIENT_NAME = re.compile(r"[A-Za-z0-9._\-/ @]{1,64}")
-
-GRAPHQL_RESPONSE_JSON: Final = "application/graphql-response+json"
-APPLICATION_JSON: Final = "application/json"
-MediaType = Literal["application/graphql-response+json", "application/json"]
-
-BAD_REQUEST = "BAD_REQUEST"
-METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
-NOT_FOUND = "NOT_FOUND"
-UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
-_CODES = {400: BAD_REQUEST, 404: NOT_FOUND, 405: METHOD_NOT_ALLOWED, 415: UNSUPPORTED_MEDIA_TYPE}
 
 
 def client_name(request: Request) -> str:
@@ -57,58 +60,6 @@ def client_name(request: Request) -> str:
         if value is not None and _CLIENT_NAME.fullmatch(value.strip()):
             return value.strip()
     return "unknown"
-
-
-def _quality(parameters: list[str]) -> float:
-    for parameter in parameters:
-        name, _, value = parameter.partition("=")
-        if name.strip().lower() == "q":
-            try:
-                return float(value)
-            except ValueError:
-                return 0.0
-    return 1.0
-
-
-def response_media_type(accept: str | None) -> MediaType:
-    """`application/graphql-response+json` only when the client names it and prefers it.
-
-    `*/*`, a missing Accept and anything we cannot serve mean `application/json`:
-    legacy clients predate the new type and must not see its status codes.
-    """
-    if not accept:
-        return APPLICATION_JSON
-    qualities: dict[str, float] = {}
-    for media_range in accept.split(","):
-        media_type, *parameters = media_range.split(";")
-        qualities.setdefault(media_type.strip().lower(), _quality(parameters))
-    graphql_response = qualities.get(GRAPHQL_RESPONSE_JSON, 0.0)
-    if graphql_response > 0 and graphql_response >= qualities.get(APPLICATION_JSON, 0.0):
-        return GRAPHQL_RESPONSE_JSON
-    return APPLICATION_JSON
-
-
-def _content_type(media_type: MediaType) -> str:
-    # The legacy header stays byte-for-byte what it was; the new type names its charset.
-    return media_type if media_type == APPLICATION_JSON else f"{media_type}; charset=utf-8"
-
-
-def graphql_error_response(
-    request: Request,
-    message: str,
-    code: str,
-    *,
-    status_code: int,
-    headers: Mapping[str, str] | None = None,
-) -> JSONResponse:
-    """A GraphQL response with one error, in the media type the client accepts."""
-    media_type = response_media_type(request.headers.get("accept"))
-    return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": code}}]},
-        status_code=status_code,
-        headers=dict(headers or {}),
-        media_type=_content_type(media_type),
-    )
 
 
 def _is_request_error(result: ExecutionResult) -> bool:
@@ -122,6 +73,10 @@ def _is_request_error(result: ExecutionResult) -> bool:
         and bool(result.errors)
         and all(error.path is None for error in result.errors or ())
     )
+
+
+def _code_of(error: GraphQLError) -> object:
+    return (error.extensions or {}).get("code")
 
 
 def _member(data: Mapping[str, Any], name: str, kind: type) -> Any:
@@ -170,14 +125,14 @@ class GraphQLOverHTTPRouter(GraphQLRouter[GraphQLContext, None]):
             response = await super().run(request, context, root_value)
         except HTTPException as error:
             return graphql_error_response(
-                request,
+                request.headers.get("accept"),
                 error.reason,
-                _CODES.get(error.status_code, BAD_REQUEST),
+                code_for_status(error.status_code),
                 status_code=error.status_code,
                 headers={"Allow": "POST"} if error.status_code == 405 else None,
             )
         if media_type == GRAPHQL_RESPONSE_JSON and response.media_type == APPLICATION_JSON:
-            response.headers["content-type"] = _content_type(media_type)
+            response.headers["content-type"] = content_type_header(media_type)
             if getattr(request.state, "graphql_request_error", False):
                 response.status_code = 400
         return response
@@ -186,12 +141,10 @@ class GraphQLOverHTTPRouter(GraphQLRouter[GraphQLContext, None]):
         # Replaces Strawberry's: batching, multipart and streaming are off here,
         # and every parameter's type is checked (Strawberry passes a numeric
         # `operationName` on, and a body of `null` or `1` raises AttributeError).
+        # Only JSON POSTs get this far: RequestLimitsMiddleware answers every other one 415.
         if request.method == "GET":
             data: object = self.parse_query_params(request.query_params)
         else:
-            content_type, _ = parse_content_type(request.content_type or "")
-            if content_type != APPLICATION_JSON:
-                raise HTTPException(415, "POST a JSON body with `Content-Type: application/json`.")
             data = self.parse_json(await request.get_body())
         if not isinstance(data, dict):
             raise HTTPException(400, "The request body must be a JSON object.")
@@ -237,6 +190,11 @@ class GraphQLOverHTTPRouter(GraphQLRouter[GraphQLContext, None]):
                     405, "Only queries can be sent with GET; send mutations with POST."
                 ) from error
             raise
+        if any(_code_of(error) == SERVICE_UNAVAILABLE for error in result.errors or ()):
+            # Execution reported a passing outage (the database could not be
+            # reached): the whole response says so, and when to try again.
+            sub_response.status_code = 503
+            sub_response.headers["Retry-After"] = RETRY_AFTER_SECONDS
         runtime: Runtime = request.app.state.runtime
         runtime.deprecations.after_execution(context, sub_response.headers)
         return result
@@ -273,7 +231,7 @@ async def _invalid_token(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, InvalidTokenError)
     # An invalid token is never treated as anonymous: the whole request is refused.
     return graphql_error_response(
-        request,
+        request.headers.get("accept"),
         f"Invalid bearer token: {error.reason}.",
         UNAUTHENTICATED,
         status_code=401,
@@ -283,11 +241,11 @@ async def _invalid_token(request: Request, error: Exception) -> JSONResponse:
 
 async def _keys_unavailable(request: Request, error: Exception) -> JSONResponse:
     return graphql_error_response(
-        request,
+        request.headers.get("accept"),
         "The identity provider's signing keys cannot be fetched; try again shortly.",
-        "SERVICE_UNAVAILABLE",
+        SERVICE_UNAVAILABLE,
         status_code=503,
-        headers={"Retry-After": "5"},
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
     )
 
 
@@ -304,6 +262,13 @@ def mount_graphql(app: FastAPI, runtime: Runtime) -> None:
         context_getter=get_context,
         graphql_ide="graphiql" if settings.graphiql else None,
     )
+    # Until subscriptions exist, no WebSocket route: Strawberry's own one runs a
+    # context getter that needs an HTTP request, so every upgrade was a 500 and a
+    # logged traceback. Unrouted, an upgrade is closed before it is accepted, which
+    # the server answers with HTTP 403. (A 403 with a JSON body, through the ASGI
+    # denial-response extension, makes uvicorn 0.54's default WebSocket protocol
+    # log a spurious ERROR per refusal: Kludex/uvicorn#3138.)
+    router.routes = [route for route in router.routes if not isinstance(route, APIWebSocketRoute)]
     app.include_router(router, prefix="/graphql")
     if settings.graphiql:
         mount_graphiql_assets(app)

@@ -26,7 +26,8 @@ class RequestIdMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        # WebSocket handshakes too, so the server's line about each one has its id.
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         offered = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
@@ -39,7 +40,8 @@ class RequestIdMiddleware:
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            _current.reset(token)
+        await self.app(scope, receive, send_with_id)
+        # Reset only after a normal return: what escapes is logged by the server
+        # once this has returned, and that line needs the id too (the server's
+        # task for the request ends right after).
+        _current.reset(token)

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    # Slow clients: a request's headers, then its body, must arrive within these.
+    header_read_timeout_seconds: float = Field(default=10, gt=0)
+    body_read_timeout_seconds: float = Field(default=30, gt=0)
     max_query_depth: int = Field(default=12, ge=1)
     max_aliases: int = Field(default=30, ge=0)
     max_tokens: int = Field(default=2000, ge=1)

@@ -11,7 +11,6 @@ from db.availability import is_database_unavailable
 
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
-RETRY_AFTER_SECONDS = "5"
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +35,8 @@ class MaskUnexpectedErrors(MaskErrors):
     request id (also in the server's log line, so support can find the cause),
     and nothing of the exception: no message, traceback, SQL or file path.
     A database that cannot be reached is no bug: that error says
-    `SERVICE_UNAVAILABLE` instead, and the response is HTTP 503 with Retry-After.
+    `SERVICE_UNAVAILABLE` instead, which the HTTP edge (`app/graphql.py`)
+    answers with 503 and Retry-After.
     """
 
     def __init__(self) -> None:
@@ -59,8 +59,8 @@ class MaskUnexpectedErrors(MaskErrors):
         return masked
 
     def _database_unavailable(self, error: GraphQLError, request_id: str | None) -> GraphQLError:
-        # The database cannot be reached: a passing outage, not a bug. The client
-        # is told to retry (HTTP 503, Retry-After) and sees nothing of the cause.
+        # The database cannot be reached: a passing outage, not a bug. The code
+        # tells the client (and the HTTP edge) to retry; nothing of the cause shows.
         logger.warning(
             "database unavailable resolving %s: %s",
             ".".join(str(part) for part in error.path or ()),
@@ -70,10 +70,6 @@ class MaskUnexpectedErrors(MaskErrors):
         extensions: dict[str, object] = {"code": SERVICE_UNAVAILABLE}
         if request_id is not None:
             extensions["requestId"] = request_id
-        response = getattr(self.execution_context.context, "response", None)
-        if response is not None:
-            response.status_code = 503
-            response.headers["Retry-After"] = RETRY_AFTER_SECONDS
         return GraphQLError(
             "The service is temporarily unavailable; try again shortly.",
             nodes=error.nodes,

@@ -15,13 +15,13 @@ from typing import Any
 import httpx
 import pytest
 
-from app.graphql import response_media_type
+from app.error_responses import response_media_type
 from app.settings import Settings
 from resolvers.secrets import SecretBox
 from tests.support.app import serving
 from tests.support.databases import SQLiteDatabases
 from tests.support.graphql import GraphQLClient
-from tests.support.jwks_server import DEFAULT_ISSUER
+from tests.support.jwks_server import DEFAULT_ISSUER, JWKSServer
 from tests.support.onboarding import COMPLETE_STEP, STEP_DATA
 from tests.support.server_process import free_port
 
@@ -257,3 +257,29 @@ async def test_unreachable_signing_keys_are_503_in_either_media_type(
     assert response.headers["retry-after"] == "5"
     assert media_type_of(response) == accept
     assert errors_of(response)[0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+
+
+@pytest.mark.parametrize("accept", [NEW, LEGACY])
+async def test_a_database_that_cannot_be_opened_is_503_with_retry_after(
+    tmp_path: Path, jwks_server: JWKSServer, token_for: Any, accept: str
+) -> None:
+    # given an app whose SQLite file cannot be opened (its directory does not exist)
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'no-such-directory' / 'db.sqlite3'}",
+        data_dir=tmp_path / "data",
+        jwks_url=jwks_server.url,
+        jwt_issuer=DEFAULT_ISSUER,
+        secret_key=SecretBox.generate_key(),
+    )
+    async with serving(settings) as http:
+        # when a signed-in user asks for their progress
+        response = await http.post(
+            "/graphql",
+            json={"query": "{ viewer { id onboarding { currentStep } } }"},
+            headers={"accept": accept, "authorization": f"Bearer {token_for('user-a')}"},
+        )
+    # then the whole response says the service is unavailable for now, and when to retry
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert media_type_of(response) == accept
+    assert [error["extensions"]["code"] for error in errors_of(response)] == ["SERVICE_UNAVAILABLE"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 
@@ -76,6 +77,24 @@ async def test_a_streamed_body_without_length_is_cut_at_the_limit(graphql: Graph
     )
     # then the middleware counts what arrives and refuses it
     assert response.status_code == 413
+
+
+async def test_reading_stops_at_the_limit(graphql: GraphQLClient) -> None:
+    # given a client that would stream a thousand 1 KiB chunks, with no Content-Length
+    pulled = 0
+
+    async def chunks() -> AsyncIterator[bytes]:
+        nonlocal pulled
+        for _ in range(1000):
+            pulled += 1
+            yield b" " * 1024
+
+    response = await graphql.http.post(
+        "/graphql", content=chunks(), headers=auth(graphql, **{"content-type": "application/json"})
+    )
+    # then it is refused as soon as the limit is passed: the rest is never read
+    assert response.status_code == 413
+    assert pulled == MAX_BODY // 1024 + 1
 
 
 async def test_the_default_limit_is_one_mebibyte(settings: Settings) -> None:
@@ -151,3 +170,32 @@ async def test_batching_is_not_enabled(graphql: GraphQLClient) -> None:
     # then it is refused as a malformed request and nothing ran
     assert response.status_code == 400
     assert await graphql.execute(STEP_1_STATUS) == {"onboardingStep": {"status": "PENDING"}}
+
+
+@pytest.mark.parametrize(
+    ("accept", "media_type"),
+    [
+        ("application/graphql-response+json", "application/graphql-response+json"),
+        ("application/json", "application/json"),
+        (None, "application/json"),
+    ],
+)
+async def test_a_refusal_at_the_door_answers_in_the_media_type_the_client_accepts(
+    graphql: GraphQLClient, accept: str | None, media_type: str
+) -> None:
+    # given a client that says which media type it reads (or does not)
+    headers = auth(graphql, **({"accept": accept} if accept else {}))
+    # when its body is too large, or not JSON
+    too_large = await graphql.http.post(
+        "/graphql",
+        content=body_of_size(MAX_BODY + 1),
+        headers={**headers, "content-type": "application/json"},
+    )
+    not_json = await graphql.http.post(
+        "/graphql", content=b"query=x", headers={**headers, "content-type": "text/plain"}
+    )
+    # then both refusals are GraphQL error bodies in that media type, with the same codes
+    assert (too_large.status_code, not_json.status_code) == (413, 415)
+    for response, code in ((too_large, "PAYLOAD_TOO_LARGE"), (not_json, "UNSUPPORTED_MEDIA_TYPE")):
+        assert response.headers["content-type"].split(";")[0] == media_type
+        assert response.json() == {"errors": [{"message": ANY, "extensions": {"code": code}}]}
