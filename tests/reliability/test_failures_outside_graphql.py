@@ -94,6 +94,9 @@ async def test_a_request_cut_short_by_shutdown_gets_json_503_with_its_id(
             exa_api_key=fake.config.api_key,
             exa_base_url=fake.base_url,
             provider_timeout_seconds=PROVIDER_DELAY_SECONDS * 2,
+            # What the settings promise; the server below is given a shorter grace,
+            # as an orchestrator that kills early would.
+            shutdown_grace_seconds=PROVIDER_DELAY_SECONDS * 2 + 5,
         )
         # (as the service's log configuration does, every record gets its request's id)
         caplog.handler.addFilter(RequestIdFilter())

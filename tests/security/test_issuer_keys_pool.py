@@ -61,6 +61,9 @@ async def test_a_rotated_key_verifies_while_slow_discoveries_fill_the_provider_p
             "exa_api_key": SecretStr(EXA_KEY),
             "exa_base_url": stalling_exa.base_url,
             "provider_timeout_seconds": STALL_SECONDS,
+            # Enough discoveries at once to fill the provider's pool; the cap on
+            # concurrent provider calls would otherwise keep them queued.
+            "discoveries_running_total": 1_000,
         }
     )
     async with serving(exa_settings) as http:
