@@ -1,4 +1,4 @@
-"""PostgreSQL stopped under load: the service says so, stays up, and heals by itself."""
+"""PostgreSQL stopped or frozen under load: the service says so, stays up, and heals by itself."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.health import READINESS_TIMEOUT_SECONDS
 from auth import DevIssuer
 from tests.reliability.load import Load
 from tests.reliability.own_postgres import OwnPostgres
@@ -111,3 +112,92 @@ async def test_a_database_outage_is_reported_and_recovered_from_without_a_restar
     }.items():
         record_property(name, value)
         print(f"{name}: {value}")
+
+
+FROZEN_SECONDS = 6.0  # longer than every database timeout, so each kind of wait is seen
+UNAVAILABLE_WITHIN_SECONDS = 5.0
+# More concurrent requests than the pool's 20 connections: some wait for the pool too.
+FROZEN_LOAD_WORKERS = 30
+
+
+async def _timed_readiness(client: httpx.AsyncClient, base_url: str) -> tuple[int, float]:
+    started = time.monotonic()
+    status = await _readiness(client, base_url)
+    return status, time.monotonic() - started
+
+
+async def test_a_frozen_database_is_answered_unavailable_within_5_s(
+    own_postgres: OwnPostgres, tmp_path: Path, record_property: Callable[[str, object], None]
+) -> None:
+    # given the service on a PostgreSQL server of this test's own, under a steady load
+    environment = clean_environment(
+        {"ONBOARDING_DATABASE_URL": own_postgres.url(), "ONBOARDING_DATA_DIR": str(tmp_path)}
+    )
+    token = DevIssuer.load_or_create(tmp_path).mint("frozen-user")
+    with service(tmp_path, environment) as running:
+        load = Load(running.base_url, token, workers=FROZEN_LOAD_WORKERS)
+        loading = asyncio.create_task(load.run())
+        async with httpx.AsyncClient(timeout=30) as probe:
+            await asyncio.sleep(1.0)
+            assert await _readiness(probe, running.base_url) == 200
+
+            # when the database freezes (SIGSTOP: connections stay open, nothing answers)
+            own_postgres.freeze()
+            frozen = time.monotonic()
+            try:
+                # then readiness answers within its own budget, as unavailable
+                readiness = [await _timed_readiness(probe, running.base_url) for _ in range(3)]
+                await asyncio.sleep(FROZEN_SECONDS - (time.monotonic() - frozen))
+                readiness.append(await _timed_readiness(probe, running.base_url))
+            finally:
+                own_postgres.thaw()
+            thawed = time.monotonic()
+
+            # and when it thaws, the service heals by itself
+            ready_after = await _until_ready(probe, running.base_url)
+            await asyncio.sleep(1.0)
+        load.stop()
+        await loading
+        assert running.process.poll() is None
+
+    assert [status for status, _ in readiness] == [503] * len(readiness)
+    slowest_readiness = max(seconds for _, seconds in readiness)
+    assert slowest_readiness < READINESS_TIMEOUT_SECONDS
+    # and every answer was a success or SERVICE_UNAVAILABLE with HTTP 503: never a 500,
+    # never a dropped connection
+    outcomes = Counter(
+        "ok" if a.ok else "unavailable" if a.unavailable else f"{a.status} {a.codes}"
+        for a in load.answers
+    )
+    assert set(outcomes) <= {"ok", "unavailable"}, outcomes
+    # and every request that met the frozen database was answered within 5 s
+    during = load.started_between(frozen, thawed)
+    assert len(during) >= FROZEN_LOAD_WORKERS
+    slowest_during = max(a.finished - a.started for a in during)
+    assert slowest_during <= UNAVAILABLE_WITHIN_SECONDS
+    # (as unavailable, unless the thaw came while it waited)
+    assert all(a.unavailable for a in during if a.finished < thawed)
+    # and the ones in flight when it froze too
+    in_flight = [a for a in load.answers if a.started < frozen < a.finished]
+    assert all(a.finished - frozen <= UNAVAILABLE_WITHIN_SECONDS for a in in_flight)
+    # and shortly after the thaw every request succeeded again
+    after = load.started_between(thawed + ready_after + 0.5, float("inf"))
+    assert after
+    assert all(a.ok for a in after)
+    for name, value in {
+        "requests_during_freeze": len(during),
+        "slowest_answer_during_freeze_s": round(slowest_during, 3),
+        "slowest_readiness_during_freeze_s": round(slowest_readiness, 3),
+        "outcomes": dict(outcomes),
+        "ready_again_after_thaw_s": round(ready_after, 3),
+    }.items():
+        record_property(name, value)
+        print(f"{name}: {value}")
+
+
+async def _until_ready(client: httpx.AsyncClient, base_url: str) -> float:
+    started = time.monotonic()
+    while await _readiness(client, base_url) != 200:
+        assert time.monotonic() - started < RECOVERY_LIMIT_SECONDS, "never ready again"
+        await asyncio.sleep(0.05)
+    return time.monotonic() - started
