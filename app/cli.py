@@ -1,25 +1,24 @@
-"""`onboarding-api`: serve, migrate, export the schema, mint tokens, import the catalog."""
+"""`onboarding-api`: serve, migrate, export the schema, mint tokens, import the catalog.
+
+Each command imports what it needs when it runs. This module is the console
+script's, so every worker of `serve --workers N` imports it again (uvicorn
+starts workers with multiprocessing's "spawn") before it can answer the
+supervisor's health check: importing the app, the schema or Alembic here would
+put seconds of CPU between a worker's start and its first answer.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import logging.config
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import uvicorn
 
-from app.logging_config import logging_config
-from app.settings import get_settings
-from auth import DevIssuer
-from db.engine import create_engine
-from db.migrate import upgrade
-from discovery import CatalogEntry, CatalogFormatError, parse_catalog_lines
-from resolvers.catalog import import_catalog
-from schema import schema_sdl
+if TYPE_CHECKING:
+    from discovery import CatalogEntry
 
 logger = logging.getLogger(__name__)
 # Inside the 30 s an orchestrator (Kubernetes by default) waits after SIGTERM
@@ -49,6 +48,15 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
     requests in flight finish (at most SHUTDOWN_GRACE_SECONDS), then closes the
     database pool. Every line on standard error is a JSON log record.
     """
+    import logging.config
+
+    import uvicorn
+
+    from app.logging_config import logging_config
+    from app.settings import get_settings
+    from auth import DevIssuer
+    from db.migrate import upgrade
+
     log_config = logging_config()
     logging.config.dictConfig(log_config)
     settings = get_settings()
@@ -70,6 +78,7 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
         port=port,
         workers=workers,
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        timeout_worker_healthcheck=settings.worker_healthcheck_timeout_seconds,
         log_config=log_config,
         access_log=access_log,
     )
@@ -77,7 +86,10 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
 
 @main.command()
 def migrate() -> None:
-    """Apply every migration not yet applied (safe to run again)."""
+    """Apply every migration not yet applied (safe to run again, and at once from many hosts)."""
+    from app.settings import get_settings
+    from db.migrate import upgrade
+
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url)
@@ -88,6 +100,8 @@ def migrate() -> None:
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
 def export_schema(path: Path | None) -> None:
     """Write the SDL to PATH (or standard output)."""
+    from schema import schema_sdl
+
     sdl = schema_sdl()
     if path is None:
         sys.stdout.write(sdl)
@@ -107,6 +121,9 @@ def export_schema(path: Path | None) -> None:
 )
 def dev_token(sub: str, email: str | None, ttl: int) -> None:
     """Print a token signed by the development issuer."""
+    from app.settings import get_settings
+    from auth import DevIssuer
+
     settings = get_settings()
     if not settings.uses_dev_issuer:
         raise click.ClickException(
@@ -126,7 +143,11 @@ def catalog() -> None:
 
 
 async def _import_entries(database_url: str, entries: list[CatalogEntry]) -> None:
-    engine = create_engine(database_url)
+    from db.engine import create_engine
+    from db.timeouts import MAINTENANCE_TIMEOUTS
+    from resolvers.catalog import import_catalog
+
+    engine = create_engine(database_url, MAINTENANCE_TIMEOUTS)
     try:
         await import_catalog(engine, entries)
     finally:
@@ -143,6 +164,10 @@ def catalog_import(file: Path) -> None:
     domain already in the catalog replaces it. Nothing is imported if any line
     is invalid.
     """
+    from app.settings import get_settings
+    from db.migrate import upgrade
+    from discovery import CatalogFormatError, parse_catalog_lines
+
     try:
         with file.open(encoding="utf-8") as handle:
             entries = parse_catalog_lines(handle)
@@ -153,5 +178,7 @@ def catalog_import(file: Path) -> None:
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url)
+    import asyncio
+
     asyncio.run(_import_entries(settings.resolved_database_url, entries))
     click.echo(f"imported {len(entries)} catalog entries from {file}", err=True)
