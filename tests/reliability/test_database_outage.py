@@ -1,8 +1,9 @@
-"""PostgreSQL stopped or frozen under load: the service says so, stays up, and heals by itself."""
+"""The database stopped, frozen or locked: the service says so, stays up, and heals by itself."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -10,11 +11,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 
 from app.health import READINESS_TIMEOUT_SECONDS
 from auth import DevIssuer
 from tests.reliability.load import Load
 from tests.reliability.own_postgres import OwnPostgres
+from tests.support.databases import SQLiteDatabases
+from tests.support.onboarding import COMPLETE_STEP, PROGRESS, STEP_DATA
 from tests.support.server_process import clean_environment, service
 
 OUTAGE_SECONDS = 3.0
@@ -201,3 +205,60 @@ async def _until_ready(client: httpx.AsyncClient, base_url: str) -> float:
         assert time.monotonic() - started < RECOVERY_LIMIT_SECONDS, "never ready again"
         await asyncio.sleep(0.05)
     return time.monotonic() - started
+
+
+LOCKED_WRITERS = 4
+
+
+async def test_a_locked_sqlite_database_answers_writes_unavailable_and_still_serves_reads(
+    sqlite_databases: SQLiteDatabases,
+    tmp_path: Path,
+    record_property: Callable[[str, object], None],
+) -> None:
+    with sqlite_databases.fresh() as database_url:
+        # given the service on SQLite, and a user with some progress
+        environment = clean_environment(
+            {"ONBOARDING_DATABASE_URL": database_url, "ONBOARDING_DATA_DIR": str(tmp_path)}
+        )
+        headers = {"authorization": f"Bearer {DevIssuer.load_or_create(tmp_path).mint('u')}"}
+        write = {"query": COMPLETE_STEP, "variables": {"input": {"step": 1, "data": STEP_DATA[1]}}}
+        with service(tmp_path, environment) as running:
+            graphql = f"{running.base_url}/graphql"
+            async with httpx.AsyncClient(timeout=30) as client:
+                assert (await client.post(graphql, json=write, headers=headers)).status_code == 200
+
+                # when another process takes SQLite's write lock and never lets go
+                holder = sqlite3.connect(
+                    make_url(database_url).database or "", isolation_level=None
+                )
+                holder.execute("BEGIN IMMEDIATE")
+                try:
+                    started = time.monotonic()
+                    writes = await asyncio.gather(
+                        *(
+                            client.post(graphql, json=write, headers=headers)
+                            for _ in range(LOCKED_WRITERS)
+                        )
+                    )
+                    slowest_write = time.monotonic() - started
+                    read = await client.post(graphql, json={"query": PROGRESS}, headers=headers)
+                finally:
+                    holder.rollback()
+                    holder.close()
+
+                # and once it lets go
+                after = await client.post(graphql, json=write, headers=headers)
+
+    # then every write was answered SERVICE_UNAVAILABLE (HTTP 503) within 5 s
+    assert [response.status_code for response in writes] == [503] * LOCKED_WRITERS
+    codes = {error["extensions"]["code"] for r in writes for error in r.json()["errors"]}
+    assert codes == {"SERVICE_UNAVAILABLE"}
+    assert slowest_write <= UNAVAILABLE_WITHIN_SECONDS
+    # and reads went on (WAL readers never wait for the writer)
+    assert read.status_code == 200
+    assert "errors" not in read.json()
+    # and writes succeed again as soon as the lock is free
+    assert after.status_code == 200
+    assert after.json()["data"]["completeOnboardingStep"]["userErrors"] == []
+    record_property("slowest_write_while_locked_s", round(slowest_write, 3))
+    print(f"slowest_write_while_locked_s: {slowest_write:.3f}")
