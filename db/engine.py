@@ -5,18 +5,22 @@ from __future__ import annotations
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, Engine, ExceptionContext, make_url
-from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.engine.interfaces import AdaptedConnection, DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from db.availability import is_database_unavailable
 from db.timeouts import DatabaseTimeouts
 from db.writer_queue import WriterQueue
 
 _WRITE = "onboarding_write"
+_FRESH = "onboarding_fresh"
+# A ping is `SELECT 1`: a server that takes longer to answer it gets no request.
+_PING_SECONDS = 1.0
 # The client gives up this much after the server's statement_timeout, so a slow
 # statement is cancelled by the server (the connection stays usable) and only a
 # server that does not answer at all trips the client's own deadline.
@@ -32,11 +36,11 @@ def create_engine(url: str, timeouts: DatabaseTimeouts | None = None, **kwargs: 
     timeouts = timeouts or DatabaseTimeouts()
     if url.startswith("sqlite"):
         return _sqlite_engine(url, timeouts, kwargs)
-    kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("pool_timeout", timeouts.pool_seconds)
     if make_url(url).get_driver_name() != "asyncpg":
+        kwargs.setdefault("pool_pre_ping", True)
         return create_async_engine(url, **kwargs)
     connect_args: dict[str, Any] = {"timeout": timeouts.connect_seconds}
     if timeouts.statement_seconds is not None:
@@ -46,8 +50,33 @@ def create_engine(url: str, timeouts: DatabaseTimeouts | None = None, **kwargs: 
             timeouts.statement_seconds + _CLIENT_TIMEOUT_MARGIN_SECONDS
         )
     engine = create_async_engine(url, connect_args=connect_args, **kwargs)
+    _ping_on_checkout(engine)
     _drop_connections_that_timed_out(engine)
     return engine
+
+
+def _ping_on_checkout(engine: AsyncEngine) -> None:
+    # SQLAlchemy's own pre-ping (pool_pre_ping) wraps its ping in a transaction
+    # and rolls it back even when the ping timed out, so a server that froze costs
+    # it two statement timeouts, and it discards only the connection it pinged:
+    # the next request pings the next stale connection and waits again. This ping
+    # has its own short deadline, and on failure SQLAlchemy discards the whole
+    # pool and opens one fresh connection (the documented checkout-event recipe).
+    @event.listens_for(engine.sync_engine, "connect")
+    def _fresh(_dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
+        record.info[_FRESH] = True
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping(
+        dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry, _proxy: object
+    ) -> None:
+        if record.info.pop(_FRESH, False):
+            return  # it has just answered the handshake
+        adapted = cast(AdaptedConnection, dbapi_connection)
+        try:
+            adapted.run_async(lambda driver: driver.fetchval("SELECT 1", timeout=_PING_SECONDS))
+        except Exception as error:  # whatever the reason, this connection cannot serve
+            raise exc.InvalidatePoolError(f"pre-ping failed: {error!r}") from error
 
 
 def _drop_connections_that_timed_out(engine: AsyncEngine) -> None:
@@ -69,7 +98,8 @@ def _drop_connections_that_timed_out(engine: AsyncEngine) -> None:
         record: ConnectionPoolEntry,
         exception: BaseException | None,
     ) -> None:
-        if isinstance(exception, TimeoutError) and record.driver_connection is not None:
+        unreachable = exception is not None and is_database_unavailable(exception)
+        if unreachable and record.driver_connection is not None:
             record.driver_connection.terminate()
 
 

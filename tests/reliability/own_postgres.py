@@ -8,6 +8,7 @@ in tests/support/databases.py.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -82,12 +83,16 @@ class OwnPostgres:
     def freeze(self) -> None:
         """SIGSTOP this server's processes, as a network partition looks to a client:
         connections stay open and the port accepts, but nothing ever answers."""
-        for pid in self._processes():
-            os.kill(pid, signal.SIGSTOP)
+        self._signal(signal.SIGSTOP)
 
     def thaw(self) -> None:
+        self._signal(signal.SIGCONT)
+
+    def _signal(self, signal_number: int) -> None:
         for pid in self._processes():
-            os.kill(pid, signal.SIGCONT)
+            # A backend that ended between the listing and now needs no signal.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal_number)
 
     def _processes(self) -> list[int]:
         """This server's postmaster and its children: never any other PostgreSQL."""
