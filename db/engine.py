@@ -122,7 +122,8 @@ def _take_over_sqlite_transactions(engine: AsyncEngine) -> None:
     # pysqlite opens transactions lazily and as DEFERRED: two writers that both
     # read first then deadlock on the lock upgrade, and SQLite answers one of
     # them "database is locked" at once instead of waiting. Writers therefore
-    # begin IMMEDIATE (they queue on busy_timeout). Readers need no BEGIN at
+    # begin IMMEDIATE (they queue: in this process in arrival order, see
+    # write_transaction, and across processes on busy_timeout). Readers need no BEGIN at
     # all: each of their statements reads one consistent WAL snapshot, and
     # skipping it saves a round trip per request.
     @event.listens_for(engine.sync_engine, "connect")

@@ -20,7 +20,7 @@ class DatabaseTimeouts:
     pinged (1 s) before use; once either times out the pool drops every
     connection it holds. The longest chain is then a request that waited
     `pool_seconds` for a connection and `connect_seconds` for a new one
-    (measured: 3.5-4.2 s with 30 concurrent clients on a busy 2-core machine).
+    (measured: 3.0-4.0 s with 30 concurrent clients on a busy 2-core machine).
     Every statement the service runs is a small indexed read or write.
 
     - `connect_seconds`: opening a connection, authentication included.
