@@ -1,33 +1,28 @@
-"""`onboarding-api`: serve, migrate, export the schema, mint tokens, import the catalog."""
+"""`onboarding-api`: serve, migrate, export the schema, report deprecations, mint tokens,
+import the catalog.
+
+Each command imports what it needs when it runs. This module is the console
+script's, so every worker of `serve --workers N` imports it again (uvicorn
+starts workers with multiprocessing's "spawn") before it can answer the
+supervisor's health check: importing the app, the schema or Alembic here would
+put seconds of CPU between a worker's start and its first answer.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import logging.config
-import math
 import sys
 import textwrap
-from contextlib import nullcontext
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import uvicorn
-from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError
 
-from app.deprecation_report import first_day, format_report, usage_since
-from app.logging_config import logging_config
-from app.multiprocess_metrics import multiprocess_metrics
-from app.settings import Settings, get_settings
-from auth import DevIssuer
-from db.engine import create_engine
-from db.migrate import upgrade
-from discovery import CatalogEntry, CatalogFormatError, parse_catalog_lines
-from resolvers.catalog import import_catalog
-from schema import schema_deprecations, schema_sdl
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from discovery import CatalogEntry
 
 logger = logging.getLogger(__name__)
 HEADER_DEADLINE_PROTOCOL = "app.header_deadline:HeaderDeadlineProtocol"
@@ -39,8 +34,10 @@ class _SettingsErrorsAsMessages(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except ValidationError as error:
-            if error.title != Settings.__name__:
+        except Exception as error:
+            from pydantic import ValidationError
+
+            if not isinstance(error, ValidationError) or error.title != "Settings":
                 raise
             raise click.ClickException(_configuration_problems(error)) from None
 
@@ -85,6 +82,18 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
     JSON log record. With several workers, their metrics go to one fresh
     directory and any scrape reads the total.
     """
+    import logging.config
+    import math
+    from contextlib import nullcontext
+
+    import uvicorn
+
+    from app.logging_config import logging_config
+    from app.multiprocess_metrics import multiprocess_metrics
+    from app.settings import get_settings
+    from auth import DevIssuer
+    from db.migrate import upgrade
+
     log_config = logging_config()
     logging.config.dictConfig(log_config)
     settings = get_settings()
@@ -113,6 +122,7 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
             # Named, not imported: each worker imports it after it answers uvicorn's
             # health checks (a class would be unpickled, and imported, before).
             http=HEADER_DEADLINE_PROTOCOL,
+            timeout_worker_healthcheck=settings.worker_healthcheck_timeout_seconds,
             log_config=log_config,
             access_log=access_log,
         )
@@ -120,7 +130,10 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
 
 @main.command()
 def migrate() -> None:
-    """Apply every migration not yet applied (safe to run again)."""
+    """Apply every migration not yet applied (safe to run again, and at once from many hosts)."""
+    from app.settings import get_settings
+    from db.migrate import upgrade
+
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url)
@@ -131,6 +144,8 @@ def migrate() -> None:
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
 def export_schema(path: Path | None) -> None:
     """Write the SDL to PATH (or standard output)."""
+    from schema import schema_sdl
+
     sdl = schema_sdl()
     if path is None:
         sys.stdout.write(sdl)
@@ -152,6 +167,15 @@ def deprecations(since: str) -> None:
     the database; a running service writes what it counted every
     ONBOARDING_DEPRECATED_USAGE_FLUSH_SECONDS and when it stops.
     """
+    import asyncio
+    from datetime import UTC, datetime
+
+    from sqlalchemy.exc import DBAPIError
+
+    from app.deprecation_report import first_day, format_report, usage_since
+    from app.settings import get_settings
+    from schema import schema_deprecations
+
     try:
         day = first_day(since, datetime.now(UTC).date())
     except ValueError:
@@ -179,6 +203,9 @@ def deprecations(since: str) -> None:
 )
 def dev_token(sub: str, email: str | None, ttl: int) -> None:
     """Print a token signed by the development issuer."""
+    from app.settings import get_settings
+    from auth import DevIssuer
+
     settings = get_settings()
     if not settings.uses_dev_issuer:
         raise click.ClickException(
@@ -188,17 +215,17 @@ def dev_token(sub: str, email: str | None, ttl: int) -> None:
     click.echo(issuer.mint(sub, email=email, ttl=timedelta(seconds=ttl)))
 
 
-if __name__ == "__main__":
-    main()
-
-
 @main.group()
 def catalog() -> None:
     """The offline competitor catalog the `catalog` provider ranks."""
 
 
 async def _import_entries(database_url: str, entries: list[CatalogEntry]) -> None:
-    engine = create_engine(database_url)
+    from db.engine import create_engine
+    from db.timeouts import MAINTENANCE_TIMEOUTS
+    from resolvers.catalog import import_catalog
+
+    engine = create_engine(database_url, MAINTENANCE_TIMEOUTS)
     try:
         await import_catalog(engine, entries)
     finally:
@@ -215,6 +242,10 @@ def catalog_import(file: Path) -> None:
     domain already in the catalog replaces it. Nothing is imported if any line
     is invalid.
     """
+    from app.settings import get_settings
+    from db.migrate import upgrade
+    from discovery import CatalogFormatError, parse_catalog_lines
+
     try:
         with file.open(encoding="utf-8") as handle:
             entries = parse_catalog_lines(handle)
@@ -225,5 +256,11 @@ def catalog_import(file: Path) -> None:
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url)
+    import asyncio
+
     asyncio.run(_import_entries(settings.resolved_database_url, entries))
     click.echo(f"imported {len(entries)} catalog entries from {file}", err=True)
+
+
+if __name__ == "__main__":  # after every command is defined: `python -m app.cli catalog import`
+    main()

@@ -100,7 +100,7 @@ def build_runtime(settings: Settings, metrics: Metrics) -> Runtime:
         authorized_parties=settings.authorized_parties,
         leeway_seconds=settings.jwt_leeway_seconds,
     )
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings.database_timeouts())
     services = Services(
         engine=engine,
         secret_box=secret_box_for(settings),

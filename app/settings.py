@@ -11,6 +11,9 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from db import timeouts
+from db.timeouts import DatabaseTimeouts
+
 
 def _split_commas(value: object) -> object:
     if isinstance(value, str):
@@ -91,6 +94,17 @@ class Settings(BaseSettings):
     def _names_from_commas(cls, value: object) -> object:
         return _split_commas(value)
 
+    # How long a request waits on the database before it is answered 503 (DatabaseTimeouts).
+    database_connect_timeout_seconds: float = Field(default=timeouts.DEFAULT_CONNECT_SECONDS, gt=0)
+    database_statement_timeout_seconds: float = Field(
+        default=timeouts.DEFAULT_STATEMENT_SECONDS, gt=0
+    )
+    database_pool_timeout_seconds: float = Field(default=timeouts.DEFAULT_POOL_SECONDS, gt=0)
+    # `serve --workers N`: how long a worker may take to answer the supervisor's
+    # ping before it is killed and replaced; a new worker answers within about
+    # 0.1 CPU-second of starting, long before the app is imported.
+    worker_healthcheck_timeout_seconds: int = Field(default=10, ge=1)
+
     @model_validator(mode="before")
     @classmethod
     def _lists_from_commas(cls, values: object) -> object:
@@ -131,6 +145,14 @@ class Settings(BaseSettings):
                 " request waiting for a discovery is answered before the grace ends"
             )
         return self
+
+    def database_timeouts(self) -> DatabaseTimeouts:
+        """The service's deadlines for its database (DESIGN §12, Timeouts)."""
+        return DatabaseTimeouts(
+            connect_seconds=self.database_connect_timeout_seconds,
+            statement_seconds=self.database_statement_timeout_seconds,
+            pool_seconds=self.database_pool_timeout_seconds,
+        )
 
     @property
     def uses_dev_issuer(self) -> bool:

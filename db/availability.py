@@ -18,10 +18,13 @@ from sqlalchemy import exc
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
     ConnectionError,  # refused, reset, broken pipe (asyncpg raises these unwrapped)
     socket.gaierror,  # the database's host name does not resolve
-    TimeoutError,  # connecting took too long
+    # connecting or a statement took too long (asyncpg's timeouts); on SQLite, no turn
+    # to write in time (db.writer_queue.WriterQueueTimeoutError)
+    TimeoutError,
     exc.TimeoutError,  # every pooled connection busy waiting on a database that does not answer
     asyncpg.PostgresConnectionError,  # SQLSTATE class 08, and "connection was closed"
-    asyncpg.exceptions.OperatorInterventionError,  # class 57: shutting down, starting up
+    # class 57: shutting down, starting up, and statement_timeout (57014, query_canceled)
+    asyncpg.exceptions.OperatorInterventionError,
 )
 # SQLite's OperationalError also means "no such table" and the like: only these pass.
 _SQLITE_UNAVAILABLE = ("database is locked", "unable to open database file", "disk i/o error")

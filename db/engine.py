@@ -2,36 +2,128 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from typing import Any, cast
 
-from sqlalchemy import event
-from sqlalchemy.engine import Connection
-from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy import event, exc
+from sqlalchemy.engine import Connection, Engine, ExceptionContext, make_url
+from sqlalchemy.engine.interfaces import AdaptedConnection, DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from db.availability import is_database_unavailable
+from db.timeouts import DatabaseTimeouts
+from db.writer_queue import WriterQueue
+
 _WRITE = "onboarding_write"
+_FRESH = "onboarding_fresh"
+# A ping is `SELECT 1`: a server that takes longer to answer it gets no request.
+_PING_SECONDS = 1.0
+# The client gives up this much after the server's statement_timeout, so a slow
+# statement is cancelled by the server (the connection stays usable) and only a
+# server that does not answer at all trips the client's own deadline.
+_CLIENT_TIMEOUT_MARGIN_SECONDS = 0.5
+# SQLite has no "no limit" for the write-lock wait; operator commands wait this long.
+_UNLIMITED_SQLITE_BUSY_SECONDS = 60.0
+
+_WRITER_QUEUES: weakref.WeakKeyDictionary[Engine, WriterQueue] = weakref.WeakKeyDictionary()
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An engine for `url`, tuned so SQLite behaves under concurrent writers."""
+def create_engine(url: str, timeouts: DatabaseTimeouts | None = None, **kwargs: Any) -> AsyncEngine:
+    """An engine for `url` that waits on the database no longer than `timeouts` say."""
+    timeouts = timeouts or DatabaseTimeouts()
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
-        _take_over_sqlite_transactions(engine)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
+        return _sqlite_engine(url, timeouts, kwargs)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
-    return create_async_engine(url, **kwargs)
+    kwargs.setdefault("pool_timeout", timeouts.pool_seconds)
+    if make_url(url).get_driver_name() != "asyncpg":
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_async_engine(url, **kwargs)
+    connect_args: dict[str, Any] = {"timeout": timeouts.connect_seconds}
+    if timeouts.statement_seconds is not None:
+        milliseconds = round(timeouts.statement_seconds * 1000)
+        connect_args["server_settings"] = {"statement_timeout": str(milliseconds)}
+        connect_args["command_timeout"] = (
+            timeouts.statement_seconds + _CLIENT_TIMEOUT_MARGIN_SECONDS
+        )
+    engine = create_async_engine(url, connect_args=connect_args, **kwargs)
+    _ping_on_checkout(engine)
+    _drop_connections_that_timed_out(engine)
+    return engine
+
+
+def _ping_on_checkout(engine: AsyncEngine) -> None:
+    # SQLAlchemy's own pre-ping (pool_pre_ping) wraps its ping in a transaction
+    # and rolls it back even when the ping timed out, so a server that froze costs
+    # it two statement timeouts, and it discards only the connection it pinged:
+    # the next request pings the next stale connection and waits again. This ping
+    # has its own short deadline, and on failure SQLAlchemy discards the whole
+    # pool and opens one fresh connection (the documented checkout-event recipe).
+    @event.listens_for(engine.sync_engine, "connect")
+    def _fresh(_dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
+        record.info[_FRESH] = True
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping(
+        dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry, _proxy: object
+    ) -> None:
+        if record.info.pop(_FRESH, False):
+            return  # it has just answered the handshake
+        adapted = cast(AdaptedConnection, dbapi_connection)
+        try:
+            adapted.run_async(lambda driver: driver.fetchval("SELECT 1", timeout=_PING_SECONDS))
+        except Exception as error:  # whatever the reason, this connection cannot serve
+            raise exc.InvalidatePoolError(f"pre-ping failed: {error!r}") from error
+
+
+def _drop_connections_that_timed_out(engine: AsyncEngine) -> None:
+    # asyncpg raises TimeoutError when the server did not answer in time. That
+    # connection still waits on its cancelled command, so it is no use to anyone:
+    # calling it a disconnect makes SQLAlchemy discard it, with every other
+    # connection the pool opened before it (they talk to the same silent server),
+    # instead of rolling it back and handing it to the next request.
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _timeout_is_a_disconnect(context: ExceptionContext) -> None:
+        if isinstance(context.original_exception, TimeoutError):
+            context.is_disconnect = True
+
+    # SQLAlchemy closes a discarded connection politely, waiting up to 2 s for the
+    # server to acknowledge; a server that stopped answering never will.
+    @event.listens_for(engine.sync_engine, "invalidate")
+    def _close_at_once(
+        _dbapi_connection: DBAPIConnection,
+        record: ConnectionPoolEntry,
+        exception: BaseException | None,
+    ) -> None:
+        unreachable = exception is not None and is_database_unavailable(exception)
+        if unreachable and record.driver_connection is not None:
+            record.driver_connection.terminate()
+
+
+def _sqlite_engine(url: str, timeouts: DatabaseTimeouts, kwargs: dict[str, Any]) -> AsyncEngine:
+    # A writer waits for SQLite's write lock at most the statement budget (the
+    # busy timeout), then the request is answered "unavailable", as a frozen
+    # PostgreSQL would be. Readers never wait: in WAL mode they read a snapshot.
+    busy_seconds = timeouts.statement_seconds or _UNLIMITED_SQLITE_BUSY_SECONDS
+    database = make_url(url).database
+    in_memory = not database or database == ":memory:"
+    if not in_memory:
+        kwargs.setdefault("pool_timeout", timeouts.pool_seconds)
+    engine = create_async_engine(url, connect_args={"timeout": busy_seconds}, **kwargs)
+    _take_over_sqlite_transactions(engine)
+    _WRITER_QUEUES[engine.sync_engine] = WriterQueue(timeouts.pool_seconds)
+    return engine
 
 
 def _take_over_sqlite_transactions(engine: AsyncEngine) -> None:
     # pysqlite opens transactions lazily and as DEFERRED: two writers that both
     # read first then deadlock on the lock upgrade, and SQLite answers one of
     # them "database is locked" at once instead of waiting. Writers therefore
-    # begin IMMEDIATE (they queue on busy_timeout). Readers need no BEGIN at
+    # begin IMMEDIATE (they queue: in this process in arrival order, see
+    # write_transaction, and across processes on busy_timeout). Readers need no BEGIN at
     # all: each of their statements reads one consistent WAL snapshot, and
     # skipping it saves a round trip per request.
     @event.listens_for(engine.sync_engine, "connect")
@@ -40,7 +132,6 @@ def _take_over_sqlite_transactions(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -52,8 +143,16 @@ def _take_over_sqlite_transactions(engine: AsyncEngine) -> None:
 
 @asynccontextmanager
 async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """One transaction that will write; committed on success, rolled back on error."""
-    async with engine.connect() as connection:
+    """One transaction that will write; committed on success, rolled back on error.
+
+    On SQLite the writers of this process first take turns in arrival order
+    (`WriterQueue`); PostgreSQL needs no such queue, its writers lock rows.
+    """
+    writer_queue = _WRITER_QUEUES.get(engine.sync_engine)
+    turn: AbstractAsyncContextManager[None] = (
+        writer_queue.turn() if writer_queue is not None else nullcontext()
+    )
+    async with turn, engine.connect() as connection:
         await connection.execution_options(**{_WRITE: True})
         async with connection.begin():
             yield connection

@@ -9,6 +9,8 @@ from sqlalchemy.engine import Connection
 
 from db.base import Base
 from db.engine import create_engine
+from db.migration_lock import lock_for_migrations, sqlite_migration_lock
+from db.timeouts import MAINTENANCE_TIMEOUTS
 
 # Importing the models registers their tables on Base.metadata for autogenerate.
 import db.models  # noqa: F401  isort: skip
@@ -24,11 +26,14 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        # Before Alembic reads the current revision, so a migrator that waited
+        # here sees what the one before it did.
+        lock_for_migrations(connection)
         context.run_migrations()
 
 
-async def _run_online() -> None:
-    engine = create_engine(context.config.get_main_option("sqlalchemy.url") or "")
+async def _run_online(url: str) -> None:
+    engine = create_engine(url, MAINTENANCE_TIMEOUTS)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)
@@ -46,4 +51,6 @@ connection = context.config.attributes.get("connection")
 if connection is not None:
     _run(connection)
 else:
-    asyncio.run(_run_online())
+    database_url = context.config.get_main_option("sqlalchemy.url") or ""
+    with sqlite_migration_lock(database_url):
+        asyncio.run(_run_online(database_url))

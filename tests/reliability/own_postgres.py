@@ -8,9 +8,11 @@ in tests/support/databases.py.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
 import warnings
@@ -28,8 +30,17 @@ with warnings.catch_warnings():
 _SYSTEM_USER = "embedded_postgres"
 
 
+def _parent_of(process: Path) -> int | None:
+    try:
+        # The command name (field 2) may hold spaces, so split after its ")".
+        return int((process / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None  # the process ended while we looked
+
+
 class OwnPostgres:
-    """`url` works while started; `stop()` makes every connection fail, `start()` heals it."""
+    """`url` works while started; `stop()` makes every connection fail, `start()` heals it;
+    `freeze()` makes every connection hang, `thaw()` heals it."""
 
     def __init__(self) -> None:
         self.directory = Path(tempfile.mkdtemp(prefix="onboarding-own-pg-"))
@@ -69,8 +80,33 @@ class OwnPostgres:
         """A fast shutdown: sessions are terminated, new connections refused."""
         self._run("pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "stop")
 
+    def freeze(self) -> None:
+        """SIGSTOP this server's processes, as a network partition looks to a client:
+        connections stay open and the port accepts, but nothing ever answers."""
+        self._signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self._signal(signal.SIGCONT)
+
+    def _signal(self, signal_number: int) -> None:
+        for pid in self._processes():
+            # A backend that ended between the listing and now needs no signal.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal_number)
+
+    def _processes(self) -> list[int]:
+        """This server's postmaster and its children: never any other PostgreSQL."""
+        postmaster = int((self.pgdata / "postmaster.pid").read_text().split()[0])
+        children = [
+            int(entry.name)
+            for entry in Path("/proc").iterdir()
+            if entry.name.isdigit() and _parent_of(entry) == postmaster
+        ]
+        return [postmaster, *children]
+
     def close(self) -> None:
         if (self.pgdata / "postmaster.pid").exists():
+            self.thaw()
             self.stop()
         shutil.rmtree(self.directory, ignore_errors=True)
 

@@ -1,14 +1,18 @@
-"""Every migration downgrades and upgrades again cleanly; `migrate` is idempotent."""
+"""Every migration downgrades and upgrades again cleanly; `migrate` is idempotent and
+serialised: replicas starting together on an empty database all succeed."""
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -16,11 +20,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
+from auth import DevIssuer
 from db.base import Base
 from db.engine import create_engine
 from db.migrate import alembic_config, downgrade, upgrade
 from tests.support.databases import PostgresDatabases, _asyncpg_dsn
-from tests.support.server_process import clean_environment, run_cli
+from tests.support.server_process import CLI, clean_environment, free_port, run_cli
 
 import db.models  # noqa: F401  isort: skip  (registers the tables on Base.metadata)
 
@@ -136,3 +141,78 @@ def test_migrate_is_idempotent(empty_database_url: str, tmp_path: Path) -> None:
     run_cli("migrate", cwd=tmp_path, env=environment)
     run_cli("migrate", cwd=tmp_path, env=environment)
     assert _state(empty_database_url) == migrated
+
+
+CONCURRENT_MIGRATES = 15
+CONCURRENT_SERVES = 5
+START_LIMIT_SECONDS = 180  # twenty Python processes starting at once on a small machine
+
+
+def test_twenty_concurrent_starts_on_an_empty_database_all_succeed(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    # given an empty database, and the dev issuer's keys made once (as `serve` does)
+    environment = clean_environment(
+        {"ONBOARDING_DATABASE_URL": empty_database_url, "ONBOARDING_DATA_DIR": str(tmp_path)}
+    )
+    DevIssuer.load_or_create(tmp_path)
+    # when twenty replicas start at once: `migrate` jobs and `serve` processes
+    migrates = [
+        subprocess.Popen(
+            [CLI, "migrate"], cwd=tmp_path, env=environment, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(CONCURRENT_MIGRATES)
+    ]
+    serves: list[tuple[str, subprocess.Popen[bytes], Path]] = []
+    for _ in range(CONCURRENT_SERVES):
+        port = free_port()
+        stderr_path = tmp_path / f"serve-{port}.stderr"
+        with stderr_path.open("w") as stderr:
+            process = subprocess.Popen(
+                [CLI, "serve", "--port", str(port), "--no-access-log"],
+                cwd=tmp_path,
+                env=environment,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+            )
+        serves.append((f"http://127.0.0.1:{port}", process, stderr_path))
+    try:
+        # then every `migrate` succeeds
+        failures = [
+            stderr
+            for process in migrates
+            for _, stderr in [process.communicate(timeout=START_LIMIT_SECONDS)]
+            if process.returncode != 0
+        ]
+        assert failures == []
+        # and every `serve` comes up ready
+        deadline = time.monotonic() + START_LIMIT_SECONDS
+        for base_url, process, stderr_path in serves:
+            while not _ready(base_url):
+                assert process.poll() is None, stderr_path.read_text()
+                assert time.monotonic() < deadline, "a replica did not start in time"
+                time.sleep(0.2)
+    finally:
+        for process in migrates:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+        for _, process, _ in serves:
+            process.terminate()
+        for _, process, _ in serves:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    # and the database is at the newest revision, exactly the models' schema
+    state = _state(empty_database_url)
+    assert state["revision"] == _revisions(empty_database_url)[-1][0]
+    assert state["diff"] == []
+
+
+def _ready(base_url: str) -> bool:
+    try:
+        return httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
