@@ -115,6 +115,8 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
             http=HEADER_DEADLINE_PROTOCOL,
             log_config=log_config,
             access_log=access_log,
+            # A longer WebSocket message is refused by the server (close 1009) unread.
+            ws_max_size=settings.websocket_max_message_bytes,
         )
 
 
