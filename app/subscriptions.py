@@ -61,7 +61,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     Message,
     SubscribeMessage,
 )
-from strawberry.types.execution import PreExecutionError
+from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
 from app.graphql_ws_messages import InvalidMessage, read_client_message
@@ -168,6 +168,21 @@ class OpenSockets:
 
     def of_user(self, user_id: str) -> int:
         return self._per_user[user_id]
+
+
+def _not_executed(result: ExecutionResult) -> bool:
+    """Nothing was run: the document did not parse, validate, coerce or pass a limit.
+
+    Those errors carry no `path`, as on HTTP (`app/graphql.py`); a subscription
+    refused as it starts (an id that is not the viewer's) answers at its field.
+    """
+    if isinstance(result, PreExecutionError):
+        return True
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(error.path is None for error in result.errors or ())
+    )
 
 
 def _explained(errors: list[GraphQLError]) -> list[GraphQLError]:
@@ -431,10 +446,12 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[GraphQLContext, None]):
                 operation_name=operation.operation_name,
             )
             async with aclosing(results):
+                first = True
                 async for result in results:
-                    if isinstance(result, PreExecutionError):
+                    if first and _not_executed(result):
                         await operation.send_initial_errors(_explained(result.errors or []))
                         return
+                    first = False
                     await operation.send_next(result)
             await operation.send_operation_message({"id": operation.id, "type": "complete"})
         except GraphQLError as error:
