@@ -31,6 +31,7 @@ from schema import schema_deprecations, schema_sdl
 
 logger = logging.getLogger(__name__)
 HEADER_DEADLINE_PROTOCOL = "app.header_deadline:HeaderDeadlineProtocol"
+WEBSOCKET_PROTOCOL = "app.websocket_protocol:UTF8CheckingWebSocketProtocol"
 
 
 class _SettingsErrorsAsMessages(click.Group):
@@ -83,7 +84,8 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
     ONBOARDING_HEADER_READ_TIMEOUT_SECONDS is closed (its body has
     ONBOARDING_BODY_READ_TIMEOUT_SECONDS). Every line on standard error is a
     JSON log record. With several workers, their metrics go to one fresh
-    directory and any scrape reads the total.
+    directory and any scrape reads the total. A WebSocket message longer than
+    ONBOARDING_WEBSOCKET_MAX_MESSAGE_BYTES is refused unread (close 1009).
     """
     log_config = logging_config()
     logging.config.dictConfig(log_config)
@@ -115,6 +117,7 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
             http=HEADER_DEADLINE_PROTOCOL,
             log_config=log_config,
             access_log=access_log,
+            ws=WEBSOCKET_PROTOCOL,
             # A longer WebSocket message is refused by the server (close 1009) unread.
             ws_max_size=settings.websocket_max_message_bytes,
         )

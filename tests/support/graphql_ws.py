@@ -21,6 +21,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
+from app.cli import WEBSOCKET_PROTOCOL
 from app.factory import create_app
 from app.settings import Settings
 from tests.support.server_process import free_port
@@ -38,6 +39,7 @@ def uvicorn_serving(settings: Settings) -> Iterator[str]:
         host="127.0.0.1",
         port=port,
         log_config=None,
+        ws=WEBSOCKET_PROTOCOL,
         ws_max_size=settings.websocket_max_message_bytes,
     )
     server = uvicorn.Server(config)
