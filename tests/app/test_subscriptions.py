@@ -18,13 +18,22 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+from websockets.typing import Origin, Subprotocol
 
 from app.settings import Settings
 from tests.reliability.metrics_text import sample
 from tests.support.discovery import DISCOVER_JOB
 from tests.support.fake_exa import FakeExa, FakeExaConfig, run_fake_exa
 from tests.support.graphql import execute_over_http
-from tests.support.graphql_ws import GraphQLWS, graphql_ws, signed_in, uvicorn_serving
+from tests.support.graphql_ws import (
+    GraphQLWS,
+    graphql_ws,
+    signed_in,
+    uvicorn_serving,
+    websocket_url,
+)
 from tests.support.jwks_server import SigningKey, mint
 from tests.support.onboarding import COMPLETE_STEP, RESET_ONBOARDING, STEP_DATA
 
@@ -456,3 +465,27 @@ async def test_open_subscriptions_are_a_gauge(
     while await gauge() != 0:
         assert time.monotonic() < deadline, await gauge()
         await asyncio.sleep(0.05)
+
+
+async def test_browsers_connect_only_from_the_allowed_origins(
+    settings: Settings, token_for: Mint
+) -> None:
+    allowed = "https://app.example.com"
+    with uvicorn_serving(settings.model_copy(update={"cors_origins": [allowed]})) as served:
+        # a page on another site is refused before the handshake completes
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(
+                websocket_url(served),
+                subprotocols=[Subprotocol("graphql-transport-ws")],
+                origin=Origin("https://elsewhere.example"),
+            ):
+                pass
+        assert refused.value.response.status_code == 403
+        # the frontend's own origin is served
+        async with connect(
+            websocket_url(served),
+            subprotocols=[Subprotocol("graphql-transport-ws")],
+            origin=Origin(allowed),
+        ) as socket:
+            client = GraphQLWS(socket)
+            assert await client.init(token_for("user-a")) == {"type": "connection_ack"}

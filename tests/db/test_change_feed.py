@@ -8,6 +8,7 @@ listening connection). The restart test runs a PostgreSQL server of its own
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
@@ -41,9 +42,10 @@ async def process_feed(database_url: str) -> AsyncIterator[PostgresChangeFeed]:
 
 async def listening(feed: PostgresChangeFeed, connections: int = 1) -> None:
     """Until the feed's listening connection has been made `connections` times and is up."""
-    async with asyncio.timeout(WITHIN):
-        while feed.connections_made < connections or not feed.listening.is_set():
-            await asyncio.sleep(0.02)
+    deadline = time.monotonic() + WITHIN
+    while feed.connections_made < connections or not feed.listening.is_set():
+        assert time.monotonic() < deadline, "the feed is not listening"
+        await asyncio.sleep(0.02)
 
 
 async def test_a_change_published_by_one_process_reaches_the_watchers_of_another(

@@ -27,7 +27,9 @@ from tests.support.server_process import clean_environment, serve
 
 EXA_KEY = "across-processes-exa-key"
 PROGRESS = "subscription { onboardingProgress { currentStep completionPercentage } }"
-DISCOVERY = "subscription ($id: ID!) { competitorDiscovery(id: $id) { status competitors { url } } }"
+DISCOVERY = """
+subscription ($id: ID!) { competitorDiscovery(id: $id) { status competitors { url } } }
+"""
 
 
 @dataclass
