@@ -141,7 +141,7 @@ class LocalChangeFeed(ChangeFeed):
 class PostgresChangeFeed(ChangeFeed):
     """PostgreSQL LISTEN/NOTIFY: every process of every instance on the database hears each change.
 
-    Publishing runs `pg_notify` on a pooled connection. Listening holds one
+    Publishing runs `pg_notify` on a pooled connection, in autocommit. Listening holds one
     connection of its own (outside the pool, made with the same URL) and
     checks it every `health_check_seconds`; when it drops, it is made again
     after 1, 2, 4 … up to `max_retry_seconds` seconds.
@@ -171,7 +171,9 @@ class PostgresChangeFeed(ChangeFeed):
     async def publish(self, topic: str) -> None:
         await super().publish(topic)
         try:
-            async with self._engine.begin() as connection:
+            async with self._engine.connect() as connection:
+                # One statement, no BEGIN/COMMIT around it: it is sent when it runs.
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
                 await connection.execute(
                     text("SELECT pg_notify(:channel, :topic)"), {"channel": CHANNEL, "topic": topic}
                 )
