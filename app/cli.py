@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 HEADER_DEADLINE_PROTOCOL = "app.header_deadline:HeaderDeadlineProtocol"
+WEBSOCKET_PROTOCOL = "app.websocket_protocol:UTF8CheckingWebSocketProtocol"
 
 
 class _SettingsErrorsAsMessages(click.Group):
@@ -80,7 +81,8 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
     ONBOARDING_HEADER_READ_TIMEOUT_SECONDS is closed (its body has
     ONBOARDING_BODY_READ_TIMEOUT_SECONDS). Every line on standard error is a
     JSON log record. With several workers, their metrics go to one fresh
-    directory and any scrape reads the total.
+    directory and any scrape reads the total. A WebSocket message longer than
+    ONBOARDING_WEBSOCKET_MAX_MESSAGE_BYTES is refused unread (close 1009).
     """
     import logging.config
     import math
@@ -108,6 +110,11 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
             host,
             port,
         )
+    if workers > 1 and settings.subscriptions and _on_sqlite(settings):
+        logger.warning(
+            "SQLite has no cross-process notifications: a subscriber sees only the changes"
+            " made through its own worker; use PostgreSQL, or one worker"
+        )
     # One worker is one process, whose own registry is the total; several share a directory.
     metrics = multiprocess_metrics(settings.metrics_dir) if workers > 1 else nullcontext()
     with metrics:
@@ -125,7 +132,14 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
             timeout_worker_healthcheck=settings.worker_healthcheck_timeout_seconds,
             log_config=log_config,
             access_log=access_log,
+            ws=WEBSOCKET_PROTOCOL,
+            # A longer WebSocket message is refused by the server (close 1009) unread.
+            ws_max_size=settings.websocket_max_message_bytes,
         )
+
+
+def _on_sqlite(settings: Settings) -> bool:
+    return settings.resolved_database_url.startswith("sqlite")
 
 
 @main.command()

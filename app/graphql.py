@@ -10,6 +10,9 @@ Whatever the media type: 401 for an invalid token, 405 with `Allow: POST` for
 a mutation over GET, 503 with Retry-After while the issuer's keys cannot be
 fetched or when execution reports the database unreachable (an error with
 code `SERVICE_UNAVAILABLE`).
+
+A WebSocket upgrade is handed to `app/subscriptions.py` (graphql-transport-ws),
+or, with subscriptions off, refused before it is accepted (HTTP 403).
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIWebSocketRoute
 from graphql import GraphQLError
+from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocket
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
@@ -44,6 +49,7 @@ from app.query_limits import query_limits
 from app.request_id import current_request_id
 from app.request_json import UnrepresentableJSONError, loads_request_json
 from app.runtime import Runtime
+from app.subscriptions import SubscriptionLimits, SubscriptionServer
 from auth import InvalidTokenError, JWKSUnavailableError, authenticate
 from schema import GraphQLContext, create_schema
 from schema.context import UNAUTHENTICATED
@@ -53,7 +59,7 @@ CLIENT_NAME_HEADERS = ("apollographql-client-name", "graphql-client-name")
 _CLIENT_NAME = re.compile(r"[A-Za-z0-9._\-/ @]{1,64}")
 
 
-def client_name(request: Request) -> str:
+def client_name(request: HTTPConnection) -> str:
     """The client's self-declared name, for usage metrics; `unknown` if absent or odd."""
     for header in CLIENT_NAME_HEADERS:
         value = request.headers.get(header)
@@ -92,8 +98,11 @@ class GraphQLOverHTTPRouter(GraphQLRouter[GraphQLContext, None]):
 
     Strawberry answers request errors as `text/plain` with 400, mutations over
     GET with 400, and a body nested too deeply for `json` with a 500
-    (RecursionError); each of those is a GraphQL error body here.
+    (RecursionError); each of those is a GraphQL error body here. WebSockets
+    go to `subscriptions`.
     """
+
+    subscriptions: SubscriptionServer | None = None
 
     @overload
     async def run(
@@ -118,7 +127,11 @@ class GraphQLOverHTTPRouter(GraphQLRouter[GraphQLContext, None]):
         root_value: None = UNSET,
     ) -> Response | WebSocket:
         if isinstance(request, WebSocket):
-            return await super().run(request, context, root_value)
+            # Browsers send Origin; a page on an origin not allowed is refused (403).
+            if self.subscriptions is None or not self._check_websocket_origin(request):
+                return await self.reject_websocket(request)
+            await self.subscriptions.serve(self, request, context)
+            return request
         media_type = response_media_type(request.headers.get("accept"))
         request.state.graphql_media_type = media_type
         try:
@@ -215,14 +228,20 @@ class GraphQLOverHTTPRouter(GraphQLRouter[GraphQLContext, None]):
         return graphiql_response()
 
 
-async def get_context(request: Request) -> GraphQLContext:
-    """Verify the bearer token, if any, and build the context every resolver reads."""
-    runtime: Runtime = request.app.state.runtime
-    viewer = await authenticate(request.headers.get("authorization"), runtime.verifier)
+async def get_context(connection: HTTPConnection) -> GraphQLContext:
+    """Verify the bearer token, if any, and build the context every resolver reads.
+
+    A WebSocket's context starts anonymous: its user comes from the token in
+    `connection_init` (`app/subscriptions.py`), never from the upgrade's headers.
+    """
+    runtime: Runtime = connection.app.state.runtime
+    viewer = None
+    if connection.scope["type"] == "http":
+        viewer = await authenticate(connection.headers.get("authorization"), runtime.verifier)
     return GraphQLContext(
         viewer=viewer,
         services=runtime.services,
-        client_name=client_name(request),
+        client_name=client_name(connection),
         request_id=current_request_id(),
     )
 
@@ -261,14 +280,29 @@ def mount_graphql(app: FastAPI, runtime: Runtime) -> None:
         schema,
         context_getter=get_context,
         graphql_ide="graphiql" if settings.graphiql else None,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        allowed_origins=settings.cors_origins,
     )
-    # Until subscriptions exist, no WebSocket route: Strawberry's own one runs a
-    # context getter that needs an HTTP request, so every upgrade was a 500 and a
-    # logged traceback. Unrouted, an upgrade is closed before it is accepted, which
-    # the server answers with HTTP 403. (A 403 with a JSON body, through the ASGI
-    # denial-response extension, makes uvicorn 0.54's default WebSocket protocol
-    # log a spurious ERROR per refusal: Kludex/uvicorn#3138.)
-    router.routes = [route for route in router.routes if not isinstance(route, APIWebSocketRoute)]
+    if settings.subscriptions:
+        router.subscriptions = SubscriptionServer(
+            verifier=runtime.verifier,
+            limits=SubscriptionLimits(
+                subscriptions_per_connection=settings.subscriptions_per_connection,
+                connections_per_user=settings.websocket_connections_per_user,
+                connections_total=settings.websocket_connections_total,
+                init_timeout_seconds=settings.websocket_init_timeout_seconds,
+                token_leeway_seconds=settings.jwt_leeway_seconds,
+            ),
+            metrics=runtime.metrics,
+        )
+    else:
+        # No WebSocket route: an upgrade is closed before it is accepted, which the
+        # server answers with HTTP 403 and no traceback. (A 403 with a JSON body,
+        # through the ASGI denial-response extension, makes uvicorn 0.54's default
+        # WebSocket protocol log a spurious ERROR per refusal: Kludex/uvicorn#3138.)
+        router.routes = [
+            route for route in router.routes if not isinstance(route, APIWebSocketRoute)
+        ]
     app.include_router(router, prefix="/graphql")
     if settings.graphiql:
         mount_graphiql_assets(app)

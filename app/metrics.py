@@ -9,12 +9,15 @@ onboarding_provider_call_duration_seconds       provider (histogram)
 onboarding_deprecated_usage_total               coordinate, client
 onboarding_discovery_jobs_total                 event (started | joined | completed | failed |
                                                 taken_over | released)
+onboarding_subscriptions_open                   (gauge) GraphQL subscriptions being served
+onboarding_websocket_connections_open           (gauge) WebSocket connections open on /graphql
 
 `operation` and `client` are whatever clients send, so they become labels only
 from bounded sets (`BoundedLabels`); every other label's values are ours.
 Under `serve` every worker writes its samples to prometheus_client's
 multiprocess directory and a scrape of any worker adds up all of them
-(`app/multiprocess_metrics.py`); an app built in a test counts alone.
+(`app/multiprocess_metrics.py`); an app built in a test counts alone. Gauges
+are `livesum`: the sum over the workers alive, a dead worker's share gone.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from app.multiprocess_metrics import forget_dead_workers, leave
@@ -138,6 +141,19 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.subscriptions_open = Gauge(
+            "onboarding_subscriptions_open",
+            "GraphQL subscriptions being served over WebSocket.",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+        self.websocket_connections_open = Gauge(
+            "onboarding_websocket_connections_open",
+            "WebSocket connections open on /graphql, before and after `connection_init`.",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+
     def record_discovery_job(self, event: str) -> None:
         """One thing that happened to a discovery job (`resolvers.services.JobEvent`)."""
         self.discovery_jobs.labels(event=event).inc()
@@ -151,11 +167,17 @@ class Metrics:
         """The Prometheus text of every sample; blocking work, so run it off the event loop."""
         return generate_latest(self._exposed)
 
-    def record_operation(self, operation: str, seconds: float, error_codes: list[str]) -> None:
-        """One executed GraphQL operation and the codes of the errors it answered."""
+    def record_operation(
+        self, operation: str, seconds: float | None, error_codes: list[str]
+    ) -> None:
+        """One executed GraphQL operation and the codes of the errors it answered.
+
+        `seconds` is None for a subscription: its lifetime is no latency.
+        """
         label = self.operations(operation)
         self.requests.labels(operation=label, outcome="error" if error_codes else "success").inc()
-        self.latency.labels(operation=label).observe(seconds)
+        if seconds is not None:
+            self.latency.labels(operation=label).observe(seconds)
         for code in error_codes:
             self.errors.labels(code=code).inc()
 

@@ -21,6 +21,7 @@ from auth import (
     http_jwks_fetcher,
     jwks_http_client,
 )
+from db.change_feed import change_feed_for
 from db.engine import create_engine
 from discovery import CompetitorProvider, ExaProvider
 from resolvers.catalog import catalog_provider
@@ -54,16 +55,18 @@ class Runtime:
         return jobs
 
     async def start(self) -> None:
-        """Start what runs beside the requests: the sweep for abandoned discovery jobs and
-        the periodic flush of deprecated usage."""
+        """Start what runs beside the requests: the sweep for abandoned discovery jobs,
+        the periodic flush of deprecated usage, and listening for other processes' changes."""
         self.discovery_jobs.start(self.services)
         self.deprecations.ledger.start()
+        await self.services.changes.start()
 
     async def close(self) -> None:
         # Jobs first: handing them back needs the database.
         await self.discovery_jobs.close(self.services)
         # Before the pool closes: the last tallies are written with it.
         await self.deprecations.ledger.stop()
+        await self.services.changes.close()
         self.metrics.close()
         await self.http_client.aclose()
         if self.jwks_http_client is not None:
@@ -121,6 +124,7 @@ def build_runtime(settings: Settings, metrics: Metrics) -> Runtime:
             )
         ),
         record_job_event=metrics.record_discovery_job,
+        changes=change_feed_for(engine),
     )
     return Runtime(
         settings=settings,

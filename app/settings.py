@@ -63,6 +63,17 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(default=35, gt=0)
     shutdown_margin_seconds: float = Field(default=5, gt=0)
 
+    # Subscriptions (graphql-transport-ws at /graphql, `app/subscriptions.py`), and the
+    # bounds of the WebSocket connections they run on, per process: subscriptions per
+    # connection, connections per user and in all, the wait for `connection_init`, and
+    # the largest message a client may send.
+    subscriptions: bool = True
+    subscriptions_per_connection: int = Field(default=20, ge=1)
+    websocket_connections_per_user: int = Field(default=10, ge=1)
+    websocket_connections_total: int = Field(default=1000, ge=1)
+    websocket_init_timeout_seconds: float = Field(default=10, gt=0)
+    websocket_max_message_bytes: int = Field(default=64 * 1024, ge=1024)
+
     graphiql: bool = True
     introspection: bool = True
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -20,8 +20,12 @@ that makes the job RUNNING, before the provider is called; that transaction
 also checks the caps on running jobs, per user and in total, under one lock.
 
 Every status change goes through `announce`, which tells
-`Services.on_discovery_change`. Requests wait on a job by reading its row: as
-soon as the job ends when it runs in this process, else every `poll_seconds`.
+`Services.on_discovery_change` and publishes the change to subscribers in every
+process (`resolvers/changes.py`). Requests wait on a job by reading its row: as
+soon as the job ends when it runs in this process; else when a change of the
+job is announced, or at the latest every `poll_seconds` (every
+`ANNOUNCED_POLL_SECONDS` when the change feed reaches across processes, where
+the poll is only the fallback for an announcement that was lost).
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ from db.discovery_repository import get_discovery
 from db.engine import read_transaction, write_transaction
 from db.records import DiscoveryJob, DiscoveryRecord
 from discovery import DiscoveryRequest, normalise_url
+from resolvers.changes import discovery_changed, discovery_topic
 from resolvers.discovery_provider import ask_provider, policy_of
 from resolvers.errors import ErrorCode, Problem
 from resolvers.services import JobEvent, Services
@@ -60,6 +65,10 @@ logger = logging.getLogger(__name__)
 
 # Every job task of the process, so that none is garbage-collected while it runs.
 _DETACHED: set[asyncio.Task[None]] = set()
+
+# A request waiting on another process's job wakes when the job's change is announced;
+# it reads the row this often only in case an announcement was lost.
+ANNOUNCED_POLL_SECONDS = 5.0
 
 _INTERRUPTED = Problem(
     ErrorCode.PROVIDER_UNAVAILABLE,
@@ -100,6 +109,7 @@ async def announce(services: Services, record: DiscoveryRecord, event: JobEvent 
         await services.on_discovery_change(record)
     except Exception:  # a listener's failure must not stop the job
         logger.exception("the discovery change listener failed for %s", record.id)
+    await discovery_changed(services, record.id)
 
 
 def _request_of(job: DiscoveryJob) -> DiscoveryRequest | None:
@@ -287,19 +297,24 @@ class DiscoveryJobs:
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + at_most
-        while True:
-            async with read_transaction(services.engine) as connection:
-                record = await get_discovery(connection, user_id, job_id)
-            remaining = deadline - loop.time()
-            if record is None or not record.status.is_active or remaining <= 0:
-                return record
-            done = self._done.get(job_id)
-            if done is None:
-                await asyncio.sleep(min(self.limits.poll_seconds, remaining))
-                continue
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(remaining):
-                    await done.wait()
+        poll_seconds = self.limits.poll_seconds
+        if services.changes.spans_processes:
+            poll_seconds = max(poll_seconds, ANNOUNCED_POLL_SECONDS)
+        # Watching before the first read: a change announced in between is not missed.
+        with services.changes.watch(discovery_topic(job_id)) as changes:
+            while True:
+                async with read_transaction(services.engine) as connection:
+                    record = await get_discovery(connection, user_id, job_id)
+                remaining = deadline - loop.time()
+                if record is None or not record.status.is_active or remaining <= 0:
+                    return record
+                done = self._done.get(job_id)
+                if done is None:
+                    await changes.next_change(at_most=min(poll_seconds, remaining))
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(remaining):
+                        await done.wait()
 
     # -- the sweep and the process's lifetime --------------------------------
 

@@ -25,6 +25,7 @@ from db.progress_repository import (
 )
 from db.records import ProgressRecord
 from resolvers import rules
+from resolvers.changes import discoveries_deleted, progress_changed
 from resolvers.discovery import research_step_input
 from resolvers.errors import ConflictError, Problem, RuleViolationError
 from resolvers.services import Services
@@ -96,7 +97,8 @@ async def _change(
                 if after == before:
                     return Outcome(before, problems)
                 await save_progress(connection, before, after)
-                return Outcome(replace(after, version=before.version + 1), problems)
+            await progress_changed(services, user_id)
+            return Outcome(replace(after, version=before.version + 1), problems)
         except StaleProgressError:
             # Back off with jitter so the writers that collided do not collide again.
             await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))  # noqa: S311
@@ -165,4 +167,5 @@ async def reset_onboarding(services: Services, user_id: str, *, hard: bool = Fal
     )
     if not outcome.succeeded:
         return outcome
+    await discoveries_deleted(services, deleted)
     return replace(outcome, deleted_discovery_ids=tuple(deleted))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.change_feed import ChangeFeed, LocalChangeFeed
 from db.records import DiscoveryRecord
 from discovery import CompetitorProvider
 from resolvers.secrets import SecretBox
@@ -80,3 +81,6 @@ class Services:
     # it (e.g. to publish it to other processes); never raises into the job.
     on_discovery_change: DiscoveryListener = ignore_discovery_change
     record_job_event: JobEventRecorder = ignore_job_event
+    # Where changes are announced to subscribers (`resolvers/changes.py`): by default
+    # this process only; the app uses the database's (PostgreSQL LISTEN/NOTIFY).
+    changes: ChangeFeed = field(default_factory=LocalChangeFeed)

@@ -30,6 +30,7 @@ from schema.extensions.report_deprecated_usage import (
 from schema.mutations import Mutation
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
+from schema.subscription import Subscription
 
 
 class OnboardingSchema(strawberry.Schema):
@@ -55,7 +56,7 @@ class DocumentCaches:
         return cls(DocumentCache(max_bytes), DocumentCache(max_bytes), DocumentCache(max_bytes))
 
 
-def _ignore_operation(operation: str, seconds: float, error_codes: list[str]) -> None:
+def _ignore_operation(operation: str, seconds: float | None, error_codes: list[str]) -> None:
     return None
 
 
@@ -90,6 +91,7 @@ def create_schema(
     return OnboardingSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         execution_context_class=None if introspection else ExecutorWithoutSuggestions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),

@@ -15,6 +15,7 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
+    OperationType,
     get_variable_values,
 )
 from strawberry.extensions import SchemaExtension
@@ -68,10 +69,13 @@ class LimitQueryCost(SchemaExtension):
                     context.schema._schema, document, operation, context.variables, self.max_cost
                 )
                 if walk is not None and walk.passed:
+                    refusal = self._refusal(walk, operation)
+                    if operation.operation is OperationType.SUBSCRIPTION:
+                        # Strawberry starts a subscription's stream without looking for
+                        # a result set here; raised, the refusal is its only answer.
+                        raise refusal
                     # A result set here is what Strawberry returns instead of executing.
-                    context.result = ExecutionResult(
-                        data=None, errors=[self._refusal(walk, operation)]
-                    )
+                    context.result = ExecutionResult(data=None, errors=[refusal])
         yield
 
     def _refusal(self, walk: Walk, operation: OperationDefinitionNode) -> GraphQLError:

@@ -12,9 +12,14 @@ from collections.abc import Callable, Iterator
 
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
-RecordOperation = Callable[[str, float, list[str]], None]
-"""Called once per operation with its name, its duration in seconds and its error codes."""
+RecordOperation = Callable[[str, float | None, list[str]], None]
+"""Called once per operation with its name, its duration in seconds and its error codes.
+
+A subscription's duration is None: it lasts as long as its client keeps it, which
+says nothing about how fast the service answers.
+"""
 
 # A client names its operations; anything that is not a plausible GraphQL name
 # is reported as one label, so a hostile client cannot mint label values freely.
@@ -59,4 +64,11 @@ class RecordOperationMetrics(SchemaExtension):
 
     def _record(self, started: float, codes: list[str]) -> None:
         name = operation_label(self.execution_context.operation_name)
-        self.record(name, time.perf_counter() - started, codes)
+        seconds = None if self._is_subscription() else time.perf_counter() - started
+        self.record(name, seconds, codes)
+
+    def _is_subscription(self) -> bool:
+        try:
+            return self.execution_context.operation_type is OperationType.SUBSCRIPTION
+        except RuntimeError:  # no document: it did not parse
+            return False

@@ -1,8 +1,9 @@
-"""Issue 10 point 12: until subscriptions exist, a WebSocket upgrade is refused cleanly.
+"""Issue 10 point 12: with subscriptions off, a WebSocket upgrade is refused cleanly.
 
-Against `onboarding-api serve`, with the `websockets` client library. Before,
-every upgrade was a 500 and a 4.8 KB traceback in the log; now the handshake is
-answered 403 and never accepted.
+Against `onboarding-api serve` with `ONBOARDING_SUBSCRIPTIONS=false`, with the
+`websockets` client library. Before, every upgrade was a 500 and a 4.8 KB
+traceback in the log; now the handshake is answered 403 and never accepted.
+With subscriptions on: tests/security/test_websocket_input.py.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ AT_ONCE = 10
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Service]:
-    with service(tmp_path, clean_environment({"ONBOARDING_DATA_DIR": str(tmp_path)})) as running:
+    environment = clean_environment(
+        {"ONBOARDING_DATA_DIR": str(tmp_path), "ONBOARDING_SUBSCRIPTIONS": "false"}
+    )
+    with service(tmp_path, environment) as running:
         yield running
 
 

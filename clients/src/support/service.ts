@@ -2,6 +2,7 @@
  * The real service for the Node checks: `onboarding-api serve` on a free
  * 127.0.0.1 port, SQLite in a temporary directory, the offline catalog, and
  * tokens from an RS256 issuer whose JWKS this process serves on 127.0.0.1.
+ * Options run it as one of several processes on one database instead.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
@@ -19,14 +20,28 @@ const KEY_ID = "clients-key-1";
 export interface Issuer {
   readonly jwksUrl: string;
   readonly issuer: string;
-  /** A 60-second RS256 session token for `sub`, as a Clerk-style issuer mints it. */
+  /**
+   * A 60-second RS256 session token for `sub`, as a Clerk-style issuer mints it;
+   * a numeric `exp` among the claims is kept instead (an expired token, say).
+   */
   mint(sub: string, claims?: Record<string, unknown>): Promise<string>;
   close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  /** The issuer whose tokens it accepts; by default one of its own, stopped with it. */
+  readonly issuer?: Issuer;
+  /** Its data directory (processes on one database share one, and so its secret key). */
+  readonly dataDir?: string;
+  /** More ONBOARDING_* settings, e.g. ONBOARDING_DATABASE_URL. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface Service {
   readonly url: string;
   readonly graphqlUrl: string;
+  /** The same endpoint for WebSocket clients (subscriptions). */
+  readonly websocketUrl: string;
   readonly issuer: Issuer;
   readonly log: () => string;
   stop(): Promise<void>;
@@ -61,7 +76,7 @@ export async function startIssuer(): Promise<Issuer> {
         .setIssuer(ISSUER)
         .setSubject(sub)
         .setIssuedAt()
-        .setExpirationTime("60s")
+        .setExpirationTime(typeof claims.exp === "number" ? claims.exp : "60s")
         .sign(key),
     close: () => new Promise((done) => server.close(() => done())),
   };
@@ -94,19 +109,20 @@ function exited(child: ChildProcess): Promise<void> {
   });
 }
 
-export async function startService(): Promise<Service> {
-  const issuer = await startIssuer();
-  const dataDir = mkdtempSync(join(tmpdir(), "onboarding-clients-"));
+export async function startService(options: ServiceOptions = {}): Promise<Service> {
+  const issuer = options.issuer ?? (await startIssuer());
+  const workDir = mkdtempSync(join(tmpdir(), "onboarding-clients-"));
   const port = await freePort();
-  const logPath = join(dataDir, "serve.log");
+  const logPath = join(workDir, "serve.log");
   const logFd = openSync(logPath, "w");
   const child = spawn(cliPath(), ["serve", "--host", "127.0.0.1", "--port", String(port)], {
-    cwd: dataDir,
+    cwd: workDir,
     env: cleanEnvironment({
-      ONBOARDING_DATA_DIR: join(dataDir, "data"),
+      ONBOARDING_DATA_DIR: options.dataDir ?? join(workDir, "data"),
       ONBOARDING_JWKS_URL: issuer.jwksUrl,
       ONBOARDING_JWT_ISSUER: issuer.issuer,
       ONBOARDING_COMPETITOR_PROVIDER: "catalog",
+      ...options.env,
     }),
     stdio: ["ignore", logFd, logFd],
   });
@@ -115,8 +131,8 @@ export async function startService(): Promise<Service> {
   const stop = async (): Promise<void> => {
     child.kill("SIGTERM");
     await exited(child);
-    await issuer.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (options.issuer === undefined) await issuer.close();
+    rmSync(workDir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -136,5 +152,12 @@ export async function startService(): Promise<Service> {
     }
     await new Promise((done) => setTimeout(done, 100));
   }
-  return { url, graphqlUrl: `${url}/graphql`, issuer, log, stop };
+  return {
+    url,
+    graphqlUrl: `${url}/graphql`,
+    websocketUrl: `ws://127.0.0.1:${port}/graphql`,
+    issuer,
+    log,
+    stop,
+  };
 }
