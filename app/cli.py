@@ -110,7 +110,8 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
             host,
             port,
         )
-    if workers > 1 and settings.subscriptions and _on_sqlite(settings):
+    on_sqlite = settings.resolved_database_url.startswith("sqlite")
+    if workers > 1 and settings.subscriptions and on_sqlite:
         logger.warning(
             "SQLite has no cross-process notifications: a subscriber sees only the changes"
             " made through its own worker; use PostgreSQL, or one worker"
@@ -136,10 +137,6 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
             # A longer WebSocket message is refused by the server (close 1009) unread.
             ws_max_size=settings.websocket_max_message_bytes,
         )
-
-
-def _on_sqlite(settings: Settings) -> bool:
-    return settings.resolved_database_url.startswith("sqlite")
 
 
 @main.command()
