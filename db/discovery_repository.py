@@ -177,24 +177,6 @@ async def find_recent_identical(
     return discovery_record(row) if row is not None else None
 
 
-async def count_created_since(
-    connection: AsyncConnection, user_id: str, since: datetime
-) -> tuple[int, datetime | None]:
-    """How many discoveries the user asked for after `since`, and when the oldest was.
-
-    Every job counts, whatever became of it: a failed provider attempt costs too.
-    """
-    row = (
-        await connection.execute(
-            select(func.count(), func.min(_discoveries.c.created_at)).where(
-                _discoveries.c.user_id == user_id, _discoveries.c.created_at > since
-            )
-        )
-    ).one()
-    count, oldest = row
-    return int(count), oldest
-
-
 async def list_discoveries(
     connection: AsyncConnection,
     user_id: str,

@@ -75,14 +75,14 @@ class CompetitorDiscoveryRow(Base):
     `result` holds the competitors, the site's social accounts and citations,
     the research summary and the shortfall as one JSON document: they are
     always read and written together and never queried into. It is null until
-    the job is COMPLETED. The row is inserted before the provider is asked, so
-    it is the reservation the rate limit counts, failed or not.
+    the job is COMPLETED. A hard reset deletes the row; the rate limit counts
+    the job's `DiscoveryReservationRow`, which outlives it.
     """
 
     __tablename__ = "competitor_discoveries"
     __table_args__ = (
-        # Serves the history (newest first), the cache lookup and the rate limit,
-        # which all read one user's recent rows; it also covers lookups by user_id.
+        # Serves the history (newest first) and the cache lookup, which both read
+        # one user's recent rows; it also covers lookups by user_id.
         Index("ix_competitor_discoveries_user_id_created_at", "user_id", "created_at"),
         # Single flight, enforced by the database for every process and instance:
         # one active job per user and question.
@@ -124,6 +124,27 @@ class CompetitorDiscoveryRow(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DiscoveryReservationRow(Base):
+    """A new discovery job counted against its user's rate limit: who, and when.
+
+    Stored in the transaction that stores the job, before the provider is
+    asked. It holds no discovery content, so a hard reset leaves it: the cost
+    was paid either way. The lease sweep deletes it once it is older than the
+    rate window, when it no longer counts.
+    """
+
+    __tablename__ = "discovery_reservations"
+    __table_args__ = (
+        Index("ix_discovery_reservations_user_id_reserved_at", "user_id", "reserved_at"),
+        Index("ix_discovery_reservations_reserved_at", "reserved_at"),
+    )
+
+    # The id of the job it was made for, which a hard reset may have deleted since.
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    reserved_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
 class CatalogEntryRow(Base):

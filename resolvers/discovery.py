@@ -5,17 +5,17 @@ so any number of app processes sharing one database agree on all three. A new
 job is decided and stored in one transaction serialised per user (SQLite's
 BEGIN IMMEDIATE, a PostgreSQL advisory lock), so concurrent requests can
 neither overshoot the rate limit nor start the same question twice (a unique
-index over active jobs is the last word). The provider is called by the job,
+index over active jobs is the last word); the same transaction stores the job's
+reservation (`resolvers/discovery_rate_limit.py`). The provider is called by the job,
 outside any transaction, detached from the request (`resolvers/discovery_jobs.py`).
 """
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.discovery_jobs import serialise_submissions
 from db.discovery_repository import (
-    count_created_since,
     count_discoveries,
     find_active,
     find_recent_identical,
@@ -39,11 +38,11 @@ from resolvers.discovery_codec import Discovery, decode, failure_of, research_st
 from resolvers.discovery_input import DiscoveryForm, check_discovery_form, question_hash
 from resolvers.discovery_jobs import DiscoveryJobs, announce
 from resolvers.discovery_provider import policy_of
+from resolvers.discovery_rate_limit import reserve_within_limit
 from resolvers.errors import ErrorCode, Problem
 from resolvers.global_ids import discovery_key
-from resolvers.services import DiscoveryPolicy, JobEvent, Services
+from resolvers.services import JobEvent, Services
 
-RATE_WINDOW = timedelta(minutes=1)
 DISCOVERY_ID_FIELD = ("input", "discoveryId")
 # Lost single-flight races before giving up (each loser joins the winner's job).
 _SUBMIT_ATTEMPTS = 3
@@ -72,15 +71,6 @@ class Submission:
 
 def jobs_of(services: Services) -> DiscoveryJobs:
     return services.discovery_jobs or DiscoveryJobs()
-
-
-def _rate_limited(policy: DiscoveryPolicy, oldest: datetime | None, now: datetime) -> Problem:
-    wait = (oldest + RATE_WINDOW - now).total_seconds() if oldest is not None else 1.0
-    seconds = max(1, math.ceil(wait))
-    return Problem(
-        ErrorCode.RATE_LIMITED,
-        f"At most {policy.per_minute} new discoveries a minute; try again in {seconds} seconds.",
-    )
 
 
 async def _existing(
@@ -120,11 +110,12 @@ async def _store_new_job(
     """A new PENDING job held by this process, or RATE_LIMITED; under the per-user lock."""
     policy = policy_of(services)
     now = services.clock()
-    made, oldest = await count_created_since(connection, user_id, now - RATE_WINDOW)
-    if made >= policy.per_minute:
-        return _rate_limited(policy, oldest, now)
+    job_id = str(uuid.uuid4())
+    refused = await reserve_within_limit(connection, policy, user_id, job_id, now)
+    if refused is not None:
+        return refused
     record = DiscoveryRecord(
-        id=str(uuid.uuid4()),
+        id=job_id,
         user_id=user_id,
         url=request.site.url,
         domain=request.site.registrable_domain,

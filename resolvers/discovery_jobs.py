@@ -13,7 +13,8 @@ the provider). Every process sweeps every `sweep_seconds` for active jobs
 whose lease expired (their process died, or let them go at shutdown) and
 takes them over, or marks them FAILED once they have had `max_attempts`
 provider attempts. A job whose process dies is therefore taken over or FAILED
-within `lease_seconds + sweep_seconds` (20 s with the defaults).
+within `lease_seconds + sweep_seconds` (20 s with the defaults). The sweep also
+deletes the rate limit's reservations once they no longer count.
 
 A provider attempt is counted in the row (`attempts`) in the same transaction
 that makes the job RUNNING, before the provider is called; that transaction
@@ -58,6 +59,7 @@ from db.records import DiscoveryJob, DiscoveryRecord
 from discovery import DiscoveryRequest, normalise_url
 from resolvers.changes import discovery_changed, discovery_topic
 from resolvers.discovery_provider import ask_provider, policy_of
+from resolvers.discovery_rate_limit import prune_spent_reservations
 from resolvers.errors import ErrorCode, Problem
 from resolvers.services import JobEvent, Services
 
@@ -334,8 +336,13 @@ class DiscoveryJobs:
             await asyncio.sleep(self.limits.sweep_seconds)
 
     async def sweep(self, services: Services) -> int:
-        """Take over, or fail, the jobs whose lease expired; how many were handled."""
+        """Take over, or fail, the jobs whose lease expired; how many were handled.
+
+        Also deletes the reservations the rate limit no longer counts.
+        """
         now = services.clock()
+        async with write_transaction(services.engine) as connection:
+            await prune_spent_reservations(connection, now)
         async with read_transaction(services.engine) as connection:
             expired = await expired_jobs(connection, now, limit=self.limits.sweep_batch)
         handled = 0

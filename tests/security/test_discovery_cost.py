@@ -1,6 +1,7 @@
 """Issue 10.3: discovery cost control. Provider attempts are reserved before the call
-(the job row), failed ones count, the rate limit cannot be overshot by concurrent
-requests, and provider calls are capped per user and in total.
+(with the job row), failed ones count, the rate limit cannot be overshot by concurrent
+requests nor given back by hard resets, and provider calls are capped per user and in
+total.
 
 Provider attempts are counted at the fake Exa on 127.0.0.1 (each discovery asks
 `/findSimilar` about its own site), on SQLite and PostgreSQL.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from app.settings import Settings
 from tests.support.discovery import DISCOVERY_JOB, final_discovery
@@ -24,6 +26,16 @@ from tests.support.discovery_jobs import (
     until,
 )
 from tests.support.fake_exa import FakeExaConfig
+from tests.support.onboarding import RESET_ONBOARDING
+
+DISCOVERY_READS = """
+query Reads($id: ID!, $ids: [ID!]!) {
+  competitorDiscovery(id: $id) { id }
+  node(id: $id) { id }
+  nodes(ids: $ids) { id }
+  competitorDiscoveries(first: 100) { totalCount edges { node { id } } }
+}
+"""
 
 
 async def test_forty_concurrent_discoveries_cause_at_most_the_limit_of_provider_attempts(
@@ -106,3 +118,36 @@ async def test_provider_calls_are_capped_per_user_and_in_total(
         ]
     assert {found["status"] for found in finals} == {"COMPLETED"}
     assert fake.most_in_flight("/search") == 3
+
+
+async def test_hard_resets_give_back_no_attempts(
+    settings: Settings, token_for: Callable[[str], str]
+) -> None:
+    # given the per-minute limit of 10 new discoveries
+    async with exa_jobs(settings, token_for, FakeExaConfig(api_key=KEY)) as (graphql, fake, _):
+        # when one user asks 20 different questions, each followed by a hard reset
+        payloads: list[dict[str, Any]] = []
+        for n in range(2 * PER_MINUTE):
+            payloads.append(await start(graphql, userUrl=site(n), numResults=1))
+            reset = await graphql.execute(RESET_ONBOARDING, {"input": {"hard": True}})
+            assert reset["resetOnboarding"]["userErrors"] == []
+        # and asks the first question again
+        again = await start(graphql, userUrl=site(0), numResults=1)
+        deleted = [p["discovery"]["id"] for p in payloads if p["discovery"] is not None]
+        reads = [await graphql.execute(DISCOVERY_READS, {"id": i, "ids": [i]}) for i in deleted]
+    # then the first 10 ran and every later one was refused, the resets notwithstanding
+    codes = [tuple(e["code"] for e in payload["userErrors"]) for payload in payloads]
+    assert codes == [()] * PER_MINUTE + [("RATE_LIMITED",)] * PER_MINUTE
+    assert provider_attempts(fake) == PER_MINUTE
+    # and so is the first question: its deleted result is no cache to answer from
+    assert [e["code"] for e in again["userErrors"]] == ["RATE_LIMITED"]
+    assert provider_attempts(fake) == PER_MINUTE
+    # and the discoveries the resets deleted are gone from every read
+    gone = {
+        "competitorDiscovery": None,
+        "node": None,
+        "nodes": [None],
+        "competitorDiscoveries": {"totalCount": 0, "edges": []},
+    }
+    assert len(reads) == PER_MINUTE
+    assert [read for read in reads if read != gone] == []

@@ -1,0 +1,54 @@
+"""The discovery rate limit's ledger: one row per new job, kept apart from the job's content.
+
+A hard reset deletes a user's discoveries, not their reservations, so
+deleting discoveries never gives back rate limit that was used.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.models import DiscoveryReservationRow
+
+_reservations: Table = DiscoveryReservationRow.__table__  # type: ignore[assignment]
+
+
+async def reserve_discovery(
+    connection: AsyncConnection, job_id: str, user_id: str, at: datetime
+) -> None:
+    """Count the new job `job_id` against its user from `at` on."""
+    await connection.execute(
+        insert(_reservations).values(id=job_id, user_id=user_id, reserved_at=at)
+    )
+
+
+async def count_reservations_since(
+    connection: AsyncConnection, user_id: str, since: datetime
+) -> tuple[int, datetime | None]:
+    """How many jobs the user reserved after `since`, and when the oldest of them was.
+
+    Every job counts, whatever became of it or its discovery.
+    """
+    row = (
+        await connection.execute(
+            select(func.count(), func.min(_reservations.c.reserved_at)).where(
+                _reservations.c.user_id == user_id, _reservations.c.reserved_at > since
+            )
+        )
+    ).one()
+    count, oldest = row
+    return int(count), oldest
+
+
+async def prune_reservations(connection: AsyncConnection, until: datetime) -> int:
+    """Delete the reservations made at or before `until` (no longer counted); how many."""
+    result = await connection.execute(
+        delete(_reservations).where(_reservations.c.reserved_at <= until)
+    )
+    return result.rowcount
+
+
+__all__ = ["count_reservations_since", "prune_reservations", "reserve_discovery"]

@@ -1,0 +1,57 @@
+"""The discovery rate limit: at most `per_minute` new jobs per user in any minute.
+
+A new job is a paid provider attempt whether it succeeds, fails or is deleted
+by a hard reset afterwards, so the limit counts reservations
+(`db/discovery_reservations.py`), which only age out, never the discoveries.
+Joins and cache hits make no job and reserve nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.discovery_reservations import (
+    count_reservations_since,
+    prune_reservations,
+    reserve_discovery,
+)
+from resolvers.errors import ErrorCode, Problem
+from resolvers.services import DiscoveryPolicy
+
+RATE_WINDOW = timedelta(minutes=1)
+
+
+def _rate_limited(policy: DiscoveryPolicy, oldest: datetime | None, now: datetime) -> Problem:
+    wait = (oldest + RATE_WINDOW - now).total_seconds() if oldest is not None else 1.0
+    seconds = max(1, math.ceil(wait))
+    return Problem(
+        ErrorCode.RATE_LIMITED,
+        f"At most {policy.per_minute} new discoveries a minute; try again in {seconds} seconds.",
+    )
+
+
+async def reserve_within_limit(
+    connection: AsyncConnection,
+    policy: DiscoveryPolicy,
+    user_id: str,
+    job_id: str,
+    now: datetime,
+) -> Problem | None:
+    """Reserve the new job `job_id`, or RATE_LIMITED if the user's minute is used up.
+
+    Only sound under the user's submission lock, in the transaction that
+    stores the job: the count and the reservation must not be split.
+    """
+    made, oldest = await count_reservations_since(connection, user_id, now - RATE_WINDOW)
+    if made >= policy.per_minute:
+        return _rate_limited(policy, oldest, now)
+    await reserve_discovery(connection, job_id, user_id, now)
+    return None
+
+
+async def prune_spent_reservations(connection: AsyncConnection, now: datetime) -> int:
+    """Delete the reservations the limit no longer counts; how many."""
+    return await prune_reservations(connection, now - RATE_WINDOW)
