@@ -122,3 +122,20 @@ class SQLiteDatabases:
         finally:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def serve_postgres_until_stdin_closes() -> None:
+    """Print an admin URL of a PostgreSQL server, keep it until standard input closes.
+
+    For the Node checks in `clients/`, so they find or start PostgreSQL exactly
+    as the Python tests do: `python -m tests.support.databases`.
+    """
+    import sys
+
+    with postgres_server() as url:
+        print(url, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    serve_postgres_until_stdin_closes()
