@@ -14,6 +14,7 @@ from typing import Final, Literal
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Match
 
 GRAPHQL_RESPONSE_JSON: Final = "application/graphql-response+json"
 APPLICATION_JSON: Final = "application/json"
@@ -90,15 +91,37 @@ def code_for_status(status_code: int) -> str:
         return "BAD_REQUEST"
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
 async def http_error_response(request: Request, error: Exception) -> Response:
     """The handler for Starlette's HTTPException: unknown routes (404), wrong methods (405)."""
     assert isinstance(error, HTTPException)
     if error.status_code in {204, 304}:  # no body allowed
         return Response(status_code=error.status_code, headers=error.headers)
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
     return graphql_error_response(
         request.headers.get("accept"),
         error.detail,
         code_for_status(error.status_code),
         status_code=error.status_code,
-        headers=error.headers,
+        headers=headers,
     )
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route at the request's path takes.
+
+    Starlette's own 405 names the methods of the first route that matched the
+    path only; `/graphql` has one route for GET and another for POST.
+    """
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
