@@ -49,6 +49,11 @@ MAX_RECURSIVE_SELECTIONS_EXCEEDED = "MAX_RECURSIVE_SELECTIONS_EXCEEDED"
 # graphql-core's own MaxIntrospectionDepthRule (fields { type { fields ... } } past
 # three levels) reports this without a code; it is a depth limit too.
 INTROSPECTION_TOO_DEEP = "Maximum introspection depth exceeded"
+# graphql-core gives up on a document whose validation would go past its own
+# work budgets or Python's recursion limit (a chain of ~200 fragments, say),
+# with this message and no code; it is a document too complex to check.
+VALIDATION_ABORTED = "Validation aborted."
+QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 
 
 def _amount(walk: Walk, figure: int) -> str:
@@ -133,3 +138,6 @@ class LimitSelections(AddValidationRules):
         for error in self.execution_context.pre_execution_errors or ():
             if error.message == INTROSPECTION_TOO_DEEP and not error.extensions:
                 error.extensions = {"code": QUERY_TOO_DEEP}
+            elif error.message == VALIDATION_ABORTED and not error.extensions:
+                error.message = "The document is too complex to validate; simplify it."
+                error.extensions = {"code": QUERY_TOO_COMPLEX}

@@ -16,7 +16,7 @@ from app.runtime import Runtime
 from app.settings import Settings
 from tests.support.app import http_client_for, running_app
 from tests.support.graphql import GraphQLClient
-from tests.support.hostile_documents import fragment_doubling
+from tests.support.hostile_documents import fragment_chain, fragment_doubling
 
 INTROSPECTION = get_introspection_query(input_value_deprecation=True)
 
@@ -189,6 +189,18 @@ async def test_a_fragment_doubling_document_is_refused_before_execution(
     assert error["extensions"]["maxSelections"] == 10_000
     assert error["extensions"]["selections"] > 10_000
     assert "10000" in error["message"]
+
+
+async def test_a_chain_too_long_to_validate_is_refused_with_a_code(
+    app: FastAPI, http: httpx.AsyncClient
+) -> None:
+    # given 230 fragments, each spreading the one before (within the token limit)
+    # when it is posted
+    with counting_sql(app) as statements:
+        response = await http.post("/graphql", json={"query": fragment_chain(230)})
+    # then graphql-core's giving up is answered as a refusal with a code, and nothing ran
+    error = assert_rejected_before_execution(response, "QUERY_TOO_COMPLEX", statements)
+    assert error["message"] == "The document is too complex to validate; simplify it."
 
 
 async def test_fragments_spread_within_the_selection_limit_run(graphql: GraphQLClient) -> None:

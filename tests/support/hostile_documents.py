@@ -17,6 +17,18 @@ def fragment_doubling(fragments: int) -> str:
     return "\n".join(definitions)
 
 
+def fragment_chain(fragments: int) -> str:
+    """`{ ...FN }` where each fragment spreads the one before it once.
+
+    About 30 bytes and 8 tokens a fragment, so 230 fit the token limit; it
+    expands to only N + 2 selections, but graphql-core's validation recurses
+    through the chain and gives up ("Validation aborted.") past about 200.
+    """
+    definitions = [f"query {{ ...F{fragments} }}", "fragment F0 on Query { __typename }"]
+    definitions += [f"fragment F{n} on Query {{ ...F{n - 1} }}" for n in range(1, fragments + 1)]
+    return "\n".join(definitions)
+
+
 def repeated_field(copies: int) -> str:
     """`{ viewer { id } }` with `viewer { id }` `copies` times: one response name, many fields.
 
