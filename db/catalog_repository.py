@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.models import CatalogEntryRow
+from db.models import catalog_entries as _catalog
 from discovery import CatalogEntry
 
-_catalog: Table = CatalogEntryRow.__table__  # type: ignore[assignment]
 # Keeps each statement's bind parameters well under SQLite's and asyncpg's limits.
 _BATCH = 500
 _UPDATED = ("url", "name", "description", "industry", "social")

@@ -6,14 +6,12 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.models import DeprecatedUsageRow
+from db.models import deprecated_usage as _usage
 from db.records import DeprecatedUsageSummary, DeprecatedUsageTally
-
-_usage: Table = DeprecatedUsageRow.__table__  # type: ignore[assignment]
 
 
 def _insert(connection: AsyncConnection) -> Any:

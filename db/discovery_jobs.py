@@ -12,14 +12,13 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, case, func, select, text, update
+from sqlalchemy import case, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.discovery_repository import DISCOVERY_COLUMNS, AnyRow, discovery_record
-from db.models import ACTIVE_DISCOVERY, CompetitorDiscoveryRow
+from db.models import ACTIVE_DISCOVERY
+from db.models import competitor_discoveries as _discoveries
 from db.records import DiscoveryJob, DiscoveryRecord, DiscoveryStatus
-
-_discoveries: Table = CompetitorDiscoveryRow.__table__  # type: ignore[assignment]
 
 _JOB_COLUMNS = (
     *DISCOVERY_COLUMNS,

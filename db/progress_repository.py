@@ -6,15 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.models import ProgressRow, StepRow
+from db.models import onboarding_progress as _progress
+from db.models import onboarding_steps as _steps
 from db.records import ProgressRecord, StepRecord, StepStatus
-
-_progress: Table = ProgressRow.__table__  # type: ignore[assignment]
-_steps: Table = StepRow.__table__  # type: ignore[assignment]
 
 
 class StaleProgressError(Exception):

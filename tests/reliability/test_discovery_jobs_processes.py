@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from auth import DevIssuer
 from db.engine import create_engine
-from db.models import CompetitorDiscoveryRow
+from db.models import competitor_discoveries
 from resolvers.global_ids import discovery_key
 from tests.reliability.metrics_text import sample
 from tests.support.discovery import DISCOVER_JOB, DISCOVERY_JOB
@@ -108,8 +108,8 @@ async def stored_row(database_url: str, global_id: str) -> Any:
         async with engine.connect() as connection:
             return (
                 await connection.execute(
-                    select(CompetitorDiscoveryRow).where(
-                        CompetitorDiscoveryRow.id == discovery_key(global_id)
+                    select(competitor_discoveries).where(
+                        competitor_discoveries.c.id == discovery_key(global_id)
                     )
                 )
             ).one()

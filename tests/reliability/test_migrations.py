@@ -21,13 +21,11 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 from auth import DevIssuer
-from db.base import Base
 from db.engine import create_engine
 from db.migrate import alembic_config, downgrade, upgrade
+from db.models import metadata
 from tests.support.databases import PostgresDatabases, _asyncpg_dsn
 from tests.support.server_process import CLI, clean_environment, free_port, run_cli
-
-import db.models  # noqa: F401  isort: skip  (registers the tables on Base.metadata)
 
 
 def _revisions(url: str) -> list[tuple[str, str]]:
@@ -40,7 +38,7 @@ def _revisions(url: str) -> list[tuple[str, str]]:
 
 
 def _inspect(connection: Connection) -> dict[str, Any]:
-    """The schema as plain data, its difference from the models, and the revision."""
+    """The schema as plain data, its difference from db/models.py, and the revision."""
     context = MigrationContext.configure(connection, opts={"compare_type": True})
     inspector = inspect(connection)
     tables = {
@@ -64,7 +62,7 @@ def _inspect(connection: Connection) -> dict[str, Any]:
         for table in sorted(inspector.get_table_names())
     }
     return {
-        "diff": [repr(difference) for difference in compare_metadata(context, Base.metadata)],
+        "diff": [repr(difference) for difference in compare_metadata(context, metadata)],
         "tables": tables,
         "revision": context.get_current_revision(),
     }

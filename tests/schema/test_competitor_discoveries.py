@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from app.settings import Settings
 from db.engine import create_engine, write_transaction
-from db.models import CompetitorDiscoveryRow
+from db.models import competitor_discoveries
 from tests.support.discovery import DISCOVERIES, DISCOVERY, discovered
 from tests.support.graphql import GraphQLClient
 
@@ -26,7 +26,7 @@ async def age_all_discoveries(database_url: str, by: timedelta) -> None:
     try:
         async with write_transaction(engine) as connection:
             await connection.execute(
-                update(CompetitorDiscoveryRow).values(created_at=datetime.now(UTC) - by)
+                update(competitor_discoveries).values(created_at=datetime.now(UTC) - by)
             )
     finally:
         await engine.dispose()

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from app.request_json import UnrepresentableJSONError, loads_request_json
 from db.engine import create_engine
-from db.models import CompetitorDiscoveryRow, StepRow
+from db.models import competitor_discoveries, onboarding_steps
 from resolvers.json_input import MAX_JSON_DEPTH, MAX_REPORTED, json_problems
 from tests.support.discovery import DISCOVER
 from tests.support.graphql import GraphQLClient
@@ -92,9 +92,9 @@ async def stored(database_url: str) -> tuple[list[Any], int]:
     engine = create_engine(database_url)
     try:
         async with engine.connect() as connection:
-            data = (await connection.execute(select(StepRow.data))).scalars().all()
+            data = (await connection.execute(select(onboarding_steps.c.data))).scalars().all()
             count = (
-                await connection.execute(select(func.count()).select_from(CompetitorDiscoveryRow))
+                await connection.execute(select(func.count()).select_from(competitor_discoveries))
             ).scalar_one()
             return list(data), int(count)
     finally:
