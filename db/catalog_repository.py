@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.conflict_insert import conflict_insert
 from db.models import catalog_entries as _catalog
 from discovery import CatalogEntry
 
@@ -28,17 +28,12 @@ def _values(entry: CatalogEntry) -> dict[str, Any]:
     }
 
 
-def _insert(connection: AsyncConnection) -> Any:
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return dialect.insert(_catalog)
-
-
 async def upsert_catalog_entries(
     connection: AsyncConnection, entries: Sequence[CatalogEntry], *, replace: bool = True
 ) -> None:
     """Insert the entries; an existing domain is overwritten, or kept when `replace` is False."""
     for start in range(0, len(entries), _BATCH):
-        statement = _insert(connection)
+        statement = conflict_insert(connection, _catalog)
         if replace:
             statement = statement.on_conflict_do_update(
                 index_elements=[_catalog.c.domain],
