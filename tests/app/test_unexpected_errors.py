@@ -1,4 +1,4 @@
-"""Issue 14: a 500 raised outside GraphQL carries X-Request-ID, a JSON GraphQL body and a log line;
+"""A 500 raised outside GraphQL carries X-Request-ID, a JSON GraphQL body and a log line;
 so does every refusal Starlette makes itself (404, 405).
 
 Nothing in the service raises outside GraphQL on purpose, so the failure here

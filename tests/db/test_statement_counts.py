@@ -1,4 +1,4 @@
-"""SQL statements per request: a stable measure of the hot paths (issue 6), not a timing."""
+"""SQL statements per request: a stable measure of the hot paths, not a timing."""
 
 from __future__ import annotations
 

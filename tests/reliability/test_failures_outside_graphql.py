@@ -1,7 +1,7 @@
-"""Issue 14: a failure outside GraphQL answers JSON with its request id, and logs under that id.
+"""A failure outside GraphQL answers JSON with its request id, and logs under that id.
 
 Two real failures, on a real server: a request still running when a shutdown's
-grace period ends (uvicorn cancels it; the issue saw HTTP 500 `text/plain`
+grace period ends (uvicorn cancels it; it used to answer HTTP 500 `text/plain`
 with no id, and uvicorn's traceback under `request_id: null`), and a client
 that hangs up halfway through its body (a 5.7 KB traceback under
 `request_id: null` before).

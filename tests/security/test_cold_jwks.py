@@ -1,4 +1,4 @@
-"""Issue 10.8: before the issuer's keys were ever fetched, traffic cannot make us hammer it.
+"""Before the issuer's keys were ever fetched, traffic cannot make us hammer it.
 
 Requests with the right `iss` and anonymous readiness probes all wait out the
 same cooldown after a failed fetch, and `/readyz` names the failing part only.

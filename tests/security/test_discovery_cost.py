@@ -1,4 +1,4 @@
-"""Issue 10.3: discovery cost control. Provider attempts are reserved before the call
+"""Discovery cost control. Provider attempts are reserved before the call
 (the job row), failed ones count, the rate limit cannot be overshot by concurrent
 requests, and provider calls are capped per user and in total.
 

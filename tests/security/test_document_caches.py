@@ -1,4 +1,4 @@
-"""Issue 10 point 5: large distinct documents cannot grow what is kept per document."""
+"""Large distinct documents cannot grow what is kept per document."""
 
 from __future__ import annotations
 

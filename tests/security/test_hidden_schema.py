@@ -1,4 +1,4 @@
-"""Issue 10.9: production hides the schema by default, and typos do not reveal it.
+"""Production hides the schema by default, and typos do not reveal it.
 
 GraphiQL and introspection are off in production unless configured back on;
 whenever introspection is off, no error says "Did you mean …?".

@@ -1,4 +1,4 @@
-"""Issue 10.4: slow competitor discoveries cannot starve the fetch of the issuer's keys.
+"""Slow competitor discoveries cannot starve the fetch of the issuer's keys.
 
 The provider's HTTP pool is filled with calls a stalling Exa never answers;
 then the issuer rotates in a new key and a token signed with it arrives. The

@@ -1,4 +1,4 @@
-"""Issue 10 point 12: until subscriptions exist, a WebSocket upgrade is refused cleanly.
+"""Until subscriptions exist, a WebSocket upgrade is refused cleanly.
 
 Against `onboarding-api serve`, with the `websockets` client library. Before,
 every upgrade was a 500 and a 4.8 KB traceback in the log; now the handshake is
