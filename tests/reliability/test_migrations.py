@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -25,7 +24,14 @@ from db.engine import create_engine
 from db.migrate import alembic_config, downgrade, upgrade
 from db.models import metadata
 from tests.support.databases import PostgresDatabases, _asyncpg_dsn
-from tests.support.server_process import CLI, clean_environment, free_port, run_cli
+from tests.support.server_process import (
+    CLI,
+    clean_environment,
+    free_port,
+    run_cli,
+    stop,
+    wait_until_answering,
+)
 
 
 def _revisions(url: str) -> list[tuple[str, str]]:
@@ -186,31 +192,16 @@ def test_twenty_concurrent_starts_on_an_empty_database_all_succeed(
         # and every `serve` comes up ready
         deadline = time.monotonic() + START_LIMIT_SECONDS
         for base_url, process, stderr_path in serves:
-            while not _ready(base_url):
-                assert process.poll() is None, stderr_path.read_text()
-                assert time.monotonic() < deadline, "a replica did not start in time"
-                time.sleep(0.2)
+            wait_until_answering(
+                process, f"{base_url}/readyz", output=stderr_path.read_text, deadline=deadline
+            )
     finally:
         for process in migrates:
             if process.poll() is None:
                 process.kill()
                 process.communicate()
-        for _, process, _ in serves:
-            process.terminate()
-        for _, process, _ in serves:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(*(process for _, process, _ in serves))
     # and the database is at the newest revision, exactly the models' schema
     state = _state(empty_database_url)
     assert state["revision"] == _revisions(empty_database_url)[-1][0]
     assert state["diff"] == []
-
-
-def _ready(base_url: str) -> bool:
-    try:
-        return httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False
