@@ -38,9 +38,21 @@ def sqlite_databases(tmp_path_factory: pytest.TempPathFactory) -> SQLiteDatabase
     return SQLiteDatabases(tmp_path_factory.mktemp("sqlite"))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that uses a database runs on SQLite and on PostgreSQL.
+
+    A module about HTTP, tokens or processes, where the engine makes no
+    difference, says `pytestmark = pytest.mark.sqlite_only` and runs on SQLite alone.
+    """
+    if "database_url" in metafunc.fixturenames:
+        only_sqlite = metafunc.definition.get_closest_marker("sqlite_only") is not None
+        engines = ["sqlite"] if only_sqlite else ["sqlite", "postgresql"]
+        metafunc.parametrize("database_url", engines, indirect=True)
+
+
+@pytest.fixture
 def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh, migrated database for one test; every app-level test runs on both."""
+    """A fresh, migrated database for one test, of the engine `pytest_generate_tests` chose."""
     databases: SQLiteDatabases | PostgresDatabases = request.getfixturevalue(
         {"sqlite": "sqlite_databases", "postgresql": "postgres_databases"}[request.param]
     )

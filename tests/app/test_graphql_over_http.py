@@ -8,7 +8,6 @@ anything that was read as a GraphQL request.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from app.error_responses import response_media_type
 from app.settings import Settings
 from resolvers.secrets import SecretBox
 from tests.support.app import serving
-from tests.support.databases import SQLiteDatabases
 from tests.support.graphql import GraphQLClient
 from tests.support.jwks_server import DEFAULT_ISSUER, JWKSServer
 from tests.support.onboarding import COMPLETE_STEP, STEP_DATA
@@ -36,11 +34,8 @@ NEEDS_ID = "query Step($n: Int!) { onboardingStep(number: $n) { number } }"
 RESET = "mutation { resetOnboarding { progress { currentStep } } }"
 
 
-@pytest.fixture
-def database_url(sqlite_databases: SQLiteDatabases) -> Iterator[str]:
-    # HTTP framing does not depend on the database: SQLite alone keeps these fast.
-    with sqlite_databases.fresh() as url:
-        yield url
+# HTTP framing does not depend on the database: SQLite alone keeps these fast.
+pytestmark = pytest.mark.sqlite_only
 
 
 def media_type_of(response: httpx.Response) -> str:

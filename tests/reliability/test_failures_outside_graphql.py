@@ -28,7 +28,6 @@ from app.factory import create_app
 from app.logging_config import RequestIdFilter
 from app.settings import Settings
 from resolvers.secrets import SecretBox
-from tests.support.databases import SQLiteDatabases
 from tests.support.discovery import DISCOVER
 from tests.support.fake_exa import FakeExaConfig, run_fake_exa
 from tests.support.jwks_server import DEFAULT_ISSUER, JWKSServer
@@ -38,11 +37,8 @@ GRACE_SECONDS = 1
 PROVIDER_DELAY_SECONDS = 60.0
 
 
-@pytest.fixture
-def database_url(sqlite_databases: SQLiteDatabases) -> Iterator[str]:
-    # Both failures happen before or after the database is involved.
-    with sqlite_databases.fresh() as url:
-        yield url
+# Both failures happen before or after the database is involved.
+pytestmark = pytest.mark.sqlite_only
 
 
 @contextmanager

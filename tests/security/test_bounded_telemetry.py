@@ -31,9 +31,8 @@ USAGE = "onboarding_deprecated_usage_total"
 COORDINATE = "Query.onboardingProgress(sessionId:)"
 
 
-@pytest.fixture
-def database_url(sqlite_only_database_url: str) -> str:
-    return sqlite_only_database_url
+# About HTTP, tokens or work per document: the database engine makes no difference.
+pytestmark = pytest.mark.sqlite_only
 
 
 def _series(exposition: str) -> list[Sample]:

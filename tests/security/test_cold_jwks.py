@@ -23,9 +23,8 @@ VIEWER = "{ viewer { id } }"
 NOT_READY = {"status": "unavailable", "database": "ok", "jwks": "unavailable"}
 
 
-@pytest.fixture
-def database_url(sqlite_only_database_url: str) -> str:
-    return sqlite_only_database_url
+# About HTTP, tokens or work per document: the database engine makes no difference.
+pytestmark = pytest.mark.sqlite_only
 
 
 @pytest.fixture

@@ -20,9 +20,8 @@ CACHE_BYTES = 2 * 1024 * 1024
 DOCUMENTS = 40
 
 
-@pytest.fixture
-def database_url(sqlite_only_database_url: str) -> str:
-    return sqlite_only_database_url
+# About HTTP, tokens or work per document: the database engine makes no difference.
+pytestmark = pytest.mark.sqlite_only
 
 
 def _document(characters: int) -> str:

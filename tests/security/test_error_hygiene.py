@@ -68,9 +68,8 @@ MALFORMED: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-@pytest.fixture
-def database_url(sqlite_only_database_url: str) -> str:
-    return sqlite_only_database_url
+# About HTTP, tokens or work per document: the database engine makes no difference.
+pytestmark = pytest.mark.sqlite_only
 
 
 @pytest.mark.parametrize("case", [name for name, _ in MALFORMED])

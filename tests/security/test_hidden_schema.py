@@ -45,9 +45,8 @@ TYPOS: dict[str, tuple[dict[str, Any], str]] = {
 }
 
 
-@pytest.fixture
-def database_url(sqlite_only_database_url: str) -> str:
-    return sqlite_only_database_url
+# About HTTP, tokens or work per document: the database engine makes no difference.
+pytestmark = pytest.mark.sqlite_only
 
 
 def production(settings: Settings, **values: Any) -> Settings:

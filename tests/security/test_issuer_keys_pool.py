@@ -28,9 +28,8 @@ CALLS_PER_DISCOVERY = 2
 STALL_SECONDS = 120.0
 
 
-@pytest.fixture
-def database_url(sqlite_only_database_url: str) -> str:
-    return sqlite_only_database_url
+# About HTTP, tokens or work per document: the database engine makes no difference.
+pytestmark = pytest.mark.sqlite_only
 
 
 @pytest.fixture

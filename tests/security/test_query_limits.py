@@ -62,9 +62,8 @@ query History($first: Int = 100) {
 FRAGMENT_BOMB = fragment_doubling(40)
 
 
-@pytest.fixture
-def database_url(sqlite_only_database_url: str) -> str:
-    return sqlite_only_database_url
+# About HTTP, tokens or work per document: the database engine makes no difference.
+pytestmark = pytest.mark.sqlite_only
 
 
 def codes(response: httpx.Response) -> list[str]:
