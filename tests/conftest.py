@@ -60,6 +60,17 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database no migration has touched, on each engine: for the migrations' tests."""
+    if request.param == "sqlite":
+        yield SQLiteDatabases.url_of(tmp_path / "empty.sqlite3")
+        return
+    databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
+    with databases.empty() as url:
+        yield url
+
+
 @pytest.fixture
 def postgres_database_url(postgres_databases: PostgresDatabases) -> Iterator[str]:
     """A fresh, migrated PostgreSQL database, for tests that need several processes on one."""

@@ -6,13 +6,9 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -23,7 +19,6 @@ from auth import DevIssuer
 from db.engine import create_engine
 from db.migrate import alembic_config, downgrade, upgrade
 from db.models import metadata
-from tests.support.databases import PostgresDatabases, _asyncpg_dsn
 from tests.support.server_process import (
     CLI,
     clean_environment,
@@ -84,29 +79,6 @@ def _state(url: str) -> dict[str, Any]:
             await engine.dispose()
 
     return asyncio.run(read())
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database no migration has touched."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}"
-        return
-    databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
-    name = f"onboarding_m_{uuid.uuid4().hex[:12]}"
-
-    async def admin(statement: str) -> None:
-        connection = await asyncpg.connect(_asyncpg_dsn(databases.server_url))
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield databases.url_of(name)
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def test_every_migration_downgrades_and_upgrades_again(empty_database_url: str) -> None:

@@ -90,8 +90,19 @@ class PostgresDatabases:
 
     @contextmanager
     def fresh(self) -> Iterator[str]:
+        with self._database(f'TEMPLATE "{self.template}"') as url:
+            yield url
+
+    @contextmanager
+    def empty(self) -> Iterator[str]:
+        """A database no migration has touched."""
+        with self._database() as url:
+            yield url
+
+    @contextmanager
+    def _database(self, options: str = "") -> Iterator[str]:
         name = f"onboarding_t_{uuid.uuid4().hex[:12]}"
-        asyncio.run(_admin(self.server_url, f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
+        asyncio.run(_admin(self.server_url, f'CREATE DATABASE "{name}" {options}'))
         try:
             yield self.url_of(name)
         finally:
