@@ -9,7 +9,6 @@ Provider attempts are counted at the fake Exa on 127.0.0.1 (each discovery asks
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Callable
 
 from app.settings import Settings
@@ -18,6 +17,7 @@ from tests.support.discovery_jobs import (
     KEY,
     PER_MINUTE,
     exa_jobs,
+    held_exa,
     provider_attempts,
     site,
     start,
@@ -75,10 +75,8 @@ async def test_provider_calls_are_capped_per_user_and_in_total(
     settings: Settings, token_for: Callable[[str], str]
 ) -> None:
     # given at most 2 running discoveries per user and 3 in all
-    gate = threading.Event()
     caps = {"discoveries_running_per_user": 2, "discoveries_running_total": 3}
-    config = FakeExaConfig(api_key=KEY, gate=gate)
-    async with exa_jobs(settings, token_for, config, **caps) as (graphql, fake, _):
+    async with exa_jobs(settings, token_for, held_exa(), **caps) as (graphql, fake, _):
         # when two users each start four discoveries
         started = [
             (await start(graphql.as_user(user), userUrl=site(n), wait=False))["discovery"]
@@ -99,7 +97,7 @@ async def test_provider_calls_are_capped_per_user_and_in_total(
         assert statuses[:4].count("RUNNING") <= 2
         assert statuses[4:].count("RUNNING") <= 2
         # and once the provider answers, every one of them completes in turn
-        gate.set()
+        fake.release()
         finals = [
             await final_discovery(graphql.as_user(user), found["id"])
             for user, found in zip(["user-a"] * 4 + ["user-b"] * 4, started, strict=True)

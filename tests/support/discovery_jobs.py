@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 from pydantic import SecretStr
@@ -21,13 +22,26 @@ PER_MINUTE = 10
 JOBS_METRIC = "onboarding_discovery_jobs_total"
 
 
+class JobsApp(NamedTuple):
+    """The app's GraphQL client (signed in as "user-a"), its fake Exa, its HTTP client."""
+
+    graphql: GraphQLClient
+    fake: FakeExa
+    http: httpx.AsyncClient
+
+
+def held_exa(**fields: Any) -> FakeExaConfig:
+    """A fake Exa with the service's key that holds every answer until `fake.release()`."""
+    return FakeExaConfig(api_key=KEY, gate=threading.Event(), **fields)
+
+
 @asynccontextmanager
 async def exa_jobs(
     settings: Settings,
     token_for: Callable[[str], str],
     config: FakeExaConfig,
     **overrides: Any,
-) -> AsyncIterator[tuple[GraphQLClient, FakeExa, httpx.AsyncClient]]:
+) -> AsyncIterator[JobsApp]:
     """The app with discovery jobs on a fake Exa that behaves as `config` says.
 
     Its key is `KEY`; at most `PER_MINUTE` new discoveries a minute; `overrides`
@@ -46,7 +60,7 @@ async def exa_jobs(
             }
         )
         async with serving(configured) as http:
-            yield GraphQLClient(http, token_for, "user-a"), fake, http
+            yield JobsApp(GraphQLClient(http, token_for, "user-a"), fake, http)
         if config.gate is not None:
             config.gate.set()  # let the fake's held requests go before it stops
 
