@@ -13,11 +13,9 @@ import pytest
 
 from app.settings import Settings
 from tests.reliability.metrics_text import sample
-from tests.support.discovery import ACTIVE, final_discovery
+from tests.support.discovery import ACTIVE, EXA_KEY, ExaApp, final_discovery
 from tests.support.discovery_jobs import (
     JOBS_METRIC,
-    KEY,
-    JobsApp,
     exa_jobs,
     held_exa,
     site,
@@ -29,13 +27,13 @@ from tests.support.onboarding import COMPLETE_STEP, STEP_DATA
 
 
 @pytest.fixture
-async def held(settings: Settings, token_for: Callable[[str], str]) -> AsyncIterator[JobsApp]:
+async def held(settings: Settings, token_for: Callable[[str], str]) -> AsyncIterator[ExaApp]:
     """The app on a fake Exa that holds every answer until the test calls `fake.release()`."""
     async with exa_jobs(settings, token_for, held_exa()) as app:
         yield app
 
 
-async def test_wait_false_answers_while_the_provider_is_still_working(held: JobsApp) -> None:
+async def test_wait_false_answers_while_the_provider_is_still_working(held: ExaApp) -> None:
     # given a provider that holds every answer back until the test lets it go
     graphql, fake, _ = held
     # when a discovery is asked for with wait: false
@@ -59,7 +57,7 @@ async def test_wait_false_answers_while_the_provider_is_still_working(held: Jobs
 async def test_the_default_still_waits_and_answers_the_finished_discovery(
     settings: Settings, token_for: Callable[[str], str]
 ) -> None:
-    async with exa_jobs(settings, token_for, FakeExaConfig(api_key=KEY)) as (graphql, _, _):
+    async with exa_jobs(settings, token_for, FakeExaConfig(api_key=EXA_KEY)) as (graphql, _, _):
         payload = await start(graphql, numResults=2)
     assert payload["userErrors"] == []
     assert payload["discovery"]["status"] == "COMPLETED"
@@ -87,7 +85,7 @@ async def test_a_failed_job_says_why_with_the_code_the_mutation_answers(
 
 
 async def test_identical_concurrent_requests_join_one_job_and_one_provider_call(
-    held: JobsApp,
+    held: ExaApp,
 ) -> None:
     # given a provider that is still working when every request has arrived
     graphql, fake, http = held
@@ -114,7 +112,7 @@ async def test_identical_concurrent_requests_join_one_job_and_one_provider_call(
     assert (sample(text, JOBS_METRIC, event="joined") or 0) + cached == 9
 
 
-async def test_different_analysis_data_is_a_different_question(held: JobsApp) -> None:
+async def test_different_analysis_data_is_a_different_question(held: ExaApp) -> None:
     graphql, _, _ = held
     first = await start(graphql, wait=False, websiteAnalysisData={"content_type": "blog"})
     second = await start(graphql, wait=False, websiteAnalysisData={"content_type": "shop"})
@@ -123,7 +121,7 @@ async def test_different_analysis_data_is_a_different_question(held: JobsApp) ->
     assert same["discovery"]["id"] == second["discovery"]["id"]
 
 
-async def test_a_client_that_goes_away_does_not_stop_the_job(held: JobsApp) -> None:
+async def test_a_client_that_goes_away_does_not_stop_the_job(held: ExaApp) -> None:
     graphql, fake, _ = held
     # given a client waiting for its discovery while the provider works
     waiting = asyncio.create_task(start(graphql, numResults=2))
@@ -139,7 +137,7 @@ async def test_a_client_that_goes_away_does_not_stop_the_job(held: JobsApp) -> N
     assert len(fake.calls("/search")) == 1
 
 
-async def test_step_3_takes_only_a_completed_discovery(held: JobsApp) -> None:
+async def test_step_3_takes_only_a_completed_discovery(held: ExaApp) -> None:
     graphql, fake, _ = held
     for step in (1, 2):
         await graphql.execute(COMPLETE_STEP, {"input": {"step": step, "data": STEP_DATA[step]}})

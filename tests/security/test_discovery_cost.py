@@ -12,9 +12,8 @@ import asyncio
 from collections.abc import Callable
 
 from app.settings import Settings
-from tests.support.discovery import DISCOVERY_JOB, final_discovery
+from tests.support.discovery import DISCOVERY_JOB, EXA_KEY, final_discovery
 from tests.support.discovery_jobs import (
-    KEY,
     PER_MINUTE,
     exa_jobs,
     held_exa,
@@ -30,7 +29,7 @@ async def test_forty_concurrent_discoveries_cause_at_most_the_limit_of_provider_
     settings: Settings, token_for: Callable[[str], str]
 ) -> None:
     # given the per-minute limit of 10 new discoveries
-    async with exa_jobs(settings, token_for, FakeExaConfig(api_key=KEY)) as (graphql, fake, _):
+    async with exa_jobs(settings, token_for, FakeExaConfig(api_key=EXA_KEY)) as (graphql, fake, _):
         # when one user asks 40 different questions at once
         payloads = await asyncio.gather(
             *(start(graphql, userUrl=site(n), numResults=1) for n in range(40))
@@ -46,7 +45,7 @@ async def test_failed_attempts_count_against_the_limit(
     settings: Settings, token_for: Callable[[str], str]
 ) -> None:
     # given a provider that fails every call
-    config = FakeExaConfig(api_key=KEY, always_500=True)
+    config = FakeExaConfig(api_key=EXA_KEY, always_500=True)
     async with exa_jobs(settings, token_for, config, provider_timeout_seconds=1) as (
         graphql,
         fake,

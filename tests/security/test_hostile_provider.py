@@ -100,7 +100,7 @@ async def test_a_hostile_providers_answer_is_stored_sanitised_and_bounded(
         similar_results=[hostile_result(n) for n in range(RESULTS)],
         social_results=SOCIAL,
     )
-    async with exa_api(settings, token_for, config, timeout_seconds=20) as (graphql, _):
+    async with exa_api(settings, token_for, config, provider_timeout_seconds=20) as (graphql, _, _):
         # when a discovery is made and then read back
         made = (
             await graphql.execute(
