@@ -13,7 +13,7 @@ import json
 import signal
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +30,7 @@ from tests.reliability.metrics_text import sample
 from tests.support.discovery import DISCOVER_JOB, DISCOVERY_JOB
 from tests.support.fake_exa import FakeExa, FakeExaConfig, run_fake_exa
 from tests.support.server_process import Service, clean_environment, service
+from tests.support.waiting import until
 
 LEASE_SECONDS = 2.0
 SWEEP_SECONDS = 0.5
@@ -81,15 +82,6 @@ async def discovery(
 ) -> dict[str, Any]:
     response = await post(client, base_url, token, DISCOVERY_JOB, {"id": discovery_id})
     return dict(response.json()["data"]["competitorDiscovery"])
-
-
-async def until(condition: Callable[[], bool], *, within: float) -> float:
-    """Wait for `condition`; how long it took. Fails the test after `within` seconds."""
-    started = time.monotonic()
-    while not condition():
-        assert time.monotonic() - started < within, "the condition never came true"
-        await asyncio.sleep(0.02)
-    return time.monotonic() - started
 
 
 async def until_final(

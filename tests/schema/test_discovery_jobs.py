@@ -20,10 +20,10 @@ from tests.support.discovery_jobs import (
     held_exa,
     site,
     start,
-    until,
 )
 from tests.support.fake_exa import FakeExaConfig
 from tests.support.onboarding import COMPLETE_STEP, STEP_DATA
+from tests.support.waiting import until
 
 
 @pytest.fixture

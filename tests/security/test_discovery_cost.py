@@ -20,9 +20,9 @@ from tests.support.discovery_jobs import (
     provider_attempts,
     site,
     start,
-    until,
 )
 from tests.support.fake_exa import FakeExaConfig
+from tests.support.waiting import until
 
 
 async def test_forty_concurrent_discoveries_cause_at_most_the_limit_of_provider_attempts(

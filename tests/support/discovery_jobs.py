@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -56,12 +55,3 @@ async def start(graphql: GraphQLClient, **fields: Any) -> dict[str, Any]:
 def provider_attempts(fake: FakeExa) -> int:
     """Provider attempts the fake has seen: each discovery asks about its own site."""
     return len({call.body["url"] for call in fake.calls("/findSimilar")})
-
-
-async def until(condition: Callable[[], bool], *, within: float = 30.0) -> None:
-    """Wait for `condition`; fail the test if it is not true within `within` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not condition():
-        assert loop.time() < deadline, "the condition never came true"
-        await asyncio.sleep(0.02)
