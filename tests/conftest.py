@@ -103,12 +103,17 @@ def jwks_server(signing_key: SigningKey) -> Iterator[JWKSServer]:
 
 @pytest.fixture
 def settings(database_url: str, jwks_server: JWKSServer, tmp_path: Path) -> Settings:
+    """The app's settings for one test: its database, the test issuer, and the offline
+    catalog as the provider whatever the environment says about Exa (tests never reach
+    the internet; the Exa tests point the app at a fake)."""
     return Settings(
         database_url=database_url,
         data_dir=tmp_path / "data",
         jwks_url=jwks_server.url,
         jwt_issuer=DEFAULT_ISSUER,
         secret_key=SecretBox.generate_key(),
+        competitor_provider="catalog",
+        exa_api_key=None,
     )
 
 

@@ -9,16 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from app.settings import Settings
 from db.engine import create_engine, write_transaction
 from db.models import competitor_discoveries
 from tests.support.discovery import DISCOVERIES, DISCOVERY, discovered
 from tests.support.graphql import GraphQLClient
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"competitor_provider": "catalog", "exa_api_key": None})
 
 
 async def age_all_discoveries(database_url: str, by: timedelta) -> None:

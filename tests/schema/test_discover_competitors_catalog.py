@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from app.settings import Settings
 from db.catalog_repository import all_catalog_entries
@@ -39,12 +38,6 @@ WIDGETS = {
     "social": {"twitter": "https://twitter.com/tinywidgets", "youtube": None},
 }
 WIDGET_REQUEST = {"userUrl": "https://clockwork-friends.com", "industryContext": "clockwork"}
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    # The catalog, whatever the environment says about Exa.
-    return settings.model_copy(update={"competitor_provider": "catalog", "exa_api_key": None})
 
 
 async def test_an_ecommerce_request_ranks_ecommerce_companies_first(
