@@ -19,8 +19,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from db.engine import create_engine
 from db.migrate import upgrade
 
 LOCAL_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -133,3 +135,13 @@ class SQLiteDatabases:
         finally:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+async def drop_steps_table(database_url: str) -> None:
+    """Break a database under a running app: every onboarding statement fails from now on."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP TABLE onboarding_steps"))
+    finally:
+        await engine.dispose()
