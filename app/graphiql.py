@@ -1,6 +1,6 @@
 """GraphiQL at GET /graphql, from assets vendored into the package: no CDN, no Node at run time.
 
-`clients/scripts/vendor-graphiql.mjs` copies GraphiQL, React and ReactDOM (the
+`clients/scripts/vendor-graphiql.ts` copies GraphiQL, React and ReactDOM (the
 versions pinned in `clients/package.json`) into `app/static/graphiql/` with a
 `manifest.json`; the files are committed, so `pip install` alone gives a
 working IDE. Without them the page says how to put them back instead of

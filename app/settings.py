@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     max_recursive_selections: int = Field(default=10_000, ge=1)
     overlapping_fields_budget: int = Field(default=20_000, ge=1)
 
-    # Telemetry (issue 10 point 2, issue 14): metric labels from bounded sets.
+    # Telemetry: metric labels from bounded sets.
     metrics_operation_names: Annotated[list[str], NoDecode] = Field(default_factory=list)
     metrics_max_operation_names: int = Field(default=100, ge=0)
     metrics_client_names: Annotated[list[str], NoDecode] = Field(default_factory=list)

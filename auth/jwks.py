@@ -169,13 +169,9 @@ class JWKSCache:
         assert self._fetched_at is not None
         if now - self._fetched_at < self._refresh_interval or self._failed_recently(now):
             return False
-        try:
-            await self._shared_fetch()
-        except JWKSFetchError:
-            # Serving a slightly stale set beats refusing every user while the
-            # issuer is down; the failure is logged for operators.
-            return False
-        return True
+        # On failure the stale set keeps serving: that beats refusing every user
+        # while the issuer is down.
+        return await self._shared_fetch_succeeded()
 
     async def _fetch_first_set(self) -> None:
         """Fetch a set when none is held; raises `JWKSUnavailableError` if none can be had.
@@ -203,6 +199,11 @@ class JWKSCache:
             if last is not None and now - last < self._unknown_kid_cooldown:
                 return False
             self._last_unknown_kid_refetch_at = now
+        return await self._shared_fetch_succeeded()
+
+    async def _shared_fetch_succeeded(self) -> bool:
+        """Join (or start) the shared fetch; whether it succeeded. A failure is logged for
+        operators when it is recorded."""
         try:
             await self._shared_fetch()
         except JWKSFetchError:

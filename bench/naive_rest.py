@@ -1,7 +1,8 @@
 """The reference "naive REST" app: how the old backend served /api/onboarding/progress.
 
 FastAPI, PyJWT decode against the issuer's public key, one SQLAlchemy ORM
-session read of the same progress rows. Run with uvicorn's factory mode:
+session read of the same progress rows (the ORM mapping lives here: the service
+itself queries the Core tables). Run with uvicorn's factory mode:
 `uvicorn bench.naive_rest:create_app --factory`, configured by environment:
 BENCH_DATABASE_URL, BENCH_PUBLIC_KEY_PEM_FILE, BENCH_ISSUER.
 """
@@ -9,6 +10,7 @@ BENCH_DATABASE_URL, BENCH_PUBLIC_KEY_PEM_FILE, BENCH_ISSUER.
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +18,31 @@ import jwt
 from fastapi import FastAPI, Header, HTTPException
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import DeclarativeBase, Mapped, relationship, selectinload
 
 from db.engine import create_engine
-from db.models import ProgressRow
+from db.models import onboarding_progress, onboarding_steps
 
 STEP_COUNT = 6
+
+
+class _Mapped(DeclarativeBase):
+    pass
+
+
+class StepRow(_Mapped):
+    __table__ = onboarding_steps
+    number: Mapped[int]
+    status: Mapped[str]
+    data: Mapped[Any]
+    completed_at: Mapped[datetime | None]
+
+
+class ProgressRow(_Mapped):
+    __table__ = onboarding_progress
+    user_id: Mapped[str]
+    completed_at: Mapped[datetime | None]
+    steps: Mapped[list[StepRow]] = relationship(order_by=onboarding_steps.c.number)
 
 
 def create_app() -> FastAPI:

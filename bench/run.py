@@ -20,12 +20,9 @@ import os
 import platform
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -42,6 +39,7 @@ from sqlalchemy.engine import make_url
 
 from auth import DevIssuer
 from db.migrate import upgrade
+from tests.support.server_process import clean_environment, free_port, running
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -115,47 +113,6 @@ SCENARIOS: dict[str, Load] = {
 
 
 # -- processes --------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextmanager
-def process(command: list[str], env: Mapping[str, str], health_url: str) -> Iterator[None]:
-    with tempfile.TemporaryFile() as log:
-        child = subprocess.Popen(
-            command, env=dict(env), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
-        )
-        try:
-            _wait_until_up(child, log, command, health_url)
-            yield
-        finally:
-            child.send_signal(signal.SIGTERM)
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
-
-
-def _wait_until_up(
-    child: subprocess.Popen[bytes], log: Any, command: list[str], health_url: str
-) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        if child.poll() is not None:
-            log.seek(0)
-            raise RuntimeError(f"{command[0]} exited:\n{log.read().decode()[-3000:]}")
-        try:
-            httpx.get(health_url, timeout=1)
-            return
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{command} did not start") from None
-            time.sleep(0.1)
 
 
 def uvicorn(factory: str, port: int, workers: int) -> list[str]:
@@ -321,30 +278,39 @@ def measure_config(
     )
     ports = {name: free_port() for name in ("service", "rest", "ceiling", "provider")}
     with ExitStack() as stack:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("ONBOARDING_", "EXA_"))},
-            "ONBOARDING_DATABASE_URL": url,
-            "ONBOARDING_DATA_DIR": str(data_dir),
-            "ONBOARDING_COMPETITOR_PROVIDER": "exa",
-            "EXA_API_KEY": "bench-key",
-            "ONBOARDING_EXA_BASE_URL": f"http://127.0.0.1:{ports['provider']}",
-            "ONBOARDING_DISCOVERIES_PER_MINUTE": str(10**9),
-            # Measure the service, not the cost caps (identical requests still share a job).
-            "ONBOARDING_DISCOVERIES_RUNNING_PER_USER": str(10**6),
-            "ONBOARDING_DISCOVERIES_RUNNING_TOTAL": str(10**6),
-            "BENCH_DATABASE_URL": url,
-            "BENCH_PUBLIC_KEY_PEM_FILE": str(public_pem),
-            "BENCH_ISSUER": issuer.issuer,
-            "BENCH_PROVIDER_LATENCY_MS": str(PROVIDER_LATENCY_MS),
-        }
-        bases = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-        stack.enter_context(
-            process(
-                uvicorn("bench.fake_provider:create_app", ports["provider"], 1),
-                env,
-                bases["provider"] + "/docs",
-            )
+        env = clean_environment(
+            {
+                "ONBOARDING_DATABASE_URL": url,
+                "ONBOARDING_DATA_DIR": str(data_dir),
+                "ONBOARDING_COMPETITOR_PROVIDER": "exa",
+                "EXA_API_KEY": "bench-key",
+                "ONBOARDING_EXA_BASE_URL": f"http://127.0.0.1:{ports['provider']}",
+                "ONBOARDING_DISCOVERIES_PER_MINUTE": str(10**9),
+                # Measure the service, not the cost caps (identical requests still share a job).
+                "ONBOARDING_DISCOVERIES_RUNNING_PER_USER": str(10**6),
+                "ONBOARDING_DISCOVERIES_RUNNING_TOTAL": str(10**6),
+                "BENCH_DATABASE_URL": url,
+                "BENCH_PUBLIC_KEY_PEM_FILE": str(public_pem),
+                "BENCH_ISSUER": issuer.issuer,
+                "BENCH_PROVIDER_LATENCY_MS": str(PROVIDER_LATENCY_MS),
+            }
         )
+        bases = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+
+        def start(name: str, command: list[str], health_path: str) -> None:
+            logs = directory / f"{name}-{workers}"
+            stack.enter_context(
+                running(
+                    command,
+                    env=env,
+                    health_url=bases[name] + health_path,
+                    stdout=logs.with_suffix(".stdout"),
+                    stderr=logs.with_suffix(".stderr"),
+                    cwd=ROOT,
+                )
+            )
+
+        start("provider", uvicorn("bench.fake_provider:create_app", ports["provider"], 1), "/docs")
         service_command = [
             str(VENV_BIN / "onboarding-api"),
             "serve",
@@ -354,21 +320,9 @@ def measure_config(
             str(workers),
             "--no-access-log",
         ]
-        stack.enter_context(process(service_command, env, bases["service"] + "/healthz"))
-        stack.enter_context(
-            process(
-                uvicorn("bench.naive_rest:create_app", ports["rest"], workers),
-                env,
-                bases["rest"] + "/docs",
-            )
-        )
-        stack.enter_context(
-            process(
-                uvicorn("bench.ceiling:create_app", ports["ceiling"], workers),
-                env,
-                bases["ceiling"] + "/docs",
-            )
-        )
+        start("service", service_command, "/healthz")
+        start("rest", uvicorn("bench.naive_rest:create_app", ports["rest"], workers), "/docs")
+        start("ceiling", uvicorn("bench.ceiling:create_app", ports["ceiling"], workers), "/docs")
         if workers == args.workers[0]:
             seed(bases["service"], tokens)
         results = []

@@ -26,7 +26,8 @@ from pathlib import Path
 import httpx
 
 from auth import DevIssuer
-from bench.run import COMPLETE_STEP, STEP_ONE, VENV_BIN, free_port, process
+from bench.run import COMPLETE_STEP, STEP_ONE, VENV_BIN
+from tests.support.server_process import clean_environment, free_port, running
 
 
 async def _writer(client: httpx.AsyncClient, token: str, writes: int) -> list[float | str]:
@@ -83,12 +84,7 @@ def main() -> None:
         issuer = DevIssuer.load_or_create(data_dir)
         writers = args.processes * args.writers_per_process
         tokens = [issuer.mint(f"writer-{number}") for number in range(writers)]
-        environment = {
-            name: value
-            for name, value in os.environ.items()
-            if not name.startswith(("ONBOARDING_", "EXA_"))
-        }
-        environment["ONBOARDING_DATA_DIR"] = str(data_dir)
+        environment = clean_environment({"ONBOARDING_DATA_DIR": str(data_dir)})
         with contextlib.ExitStack() as services:
             base_urls = []
             for _ in range(args.processes):
@@ -96,7 +92,13 @@ def main() -> None:
                 base_urls.append(f"http://127.0.0.1:{port}")
                 command = [str(VENV_BIN / "onboarding-api"), "serve", "--port", str(port)]
                 services.enter_context(
-                    process([*command, "--no-access-log"], environment, f"{base_urls[-1]}/healthz")
+                    running(
+                        [*command, "--no-access-log"],
+                        env=environment,
+                        health_url=f"{base_urls[-1]}/healthz",
+                        stdout=data_dir / f"serve-{port}.stdout",
+                        stderr=data_dir / f"serve-{port}.stderr",
+                    )
                 )
             outcomes = asyncio.run(_drive(base_urls, tokens, args.writes))
     latencies = sorted(outcome for outcome in outcomes if isinstance(outcome, float))

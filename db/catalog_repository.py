@@ -5,41 +5,35 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.models import CatalogEntryRow
-from db.records import CatalogRecord
+from db.conflict_insert import conflict_insert
+from db.models import catalog_entries as _catalog
+from discovery import CatalogEntry
 
-_catalog: Table = CatalogEntryRow.__table__  # type: ignore[assignment]
 # Keeps each statement's bind parameters well under SQLite's and asyncpg's limits.
 _BATCH = 500
 _UPDATED = ("url", "name", "description", "industry", "social")
 
 
-def _values(record: CatalogRecord) -> dict[str, Any]:
+def _values(entry: CatalogEntry) -> dict[str, Any]:
     return {
-        "domain": record.domain,
-        "url": record.url,
-        "name": record.name,
-        "description": record.description,
-        "industry": record.industry,
-        "social": record.social,
+        "domain": entry.domain,
+        "url": entry.url,
+        "name": entry.name,
+        "description": entry.description,
+        "industry": entry.industry,
+        "social": dict(entry.social),
     }
 
 
-def _insert(connection: AsyncConnection) -> Any:
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return dialect.insert(_catalog)
-
-
 async def upsert_catalog_entries(
-    connection: AsyncConnection, records: Sequence[CatalogRecord], *, replace: bool = True
+    connection: AsyncConnection, entries: Sequence[CatalogEntry], *, replace: bool = True
 ) -> None:
     """Insert the entries; an existing domain is overwritten, or kept when `replace` is False."""
-    for start in range(0, len(records), _BATCH):
-        statement = _insert(connection)
+    for start in range(0, len(entries), _BATCH):
+        statement = conflict_insert(connection, _catalog)
         if replace:
             statement = statement.on_conflict_do_update(
                 index_elements=[_catalog.c.domain],
@@ -47,7 +41,7 @@ async def upsert_catalog_entries(
             )
         else:
             statement = statement.on_conflict_do_nothing(index_elements=[_catalog.c.domain])
-        batch = [_values(record) for record in records[start : start + _BATCH]]
+        batch = [_values(entry) for entry in entries[start : start + _BATCH]]
         await connection.execute(statement, batch)
 
 
@@ -62,10 +56,10 @@ async def count_present(connection: AsyncConnection, domains: Sequence[str]) -> 
     return present
 
 
-async def all_catalog_entries(connection: AsyncConnection) -> list[CatalogRecord]:
+async def all_catalog_entries(connection: AsyncConnection) -> list[CatalogEntry]:
     rows = (await connection.execute(select(_catalog).order_by(_catalog.c.domain))).all()
     return [
-        CatalogRecord(
+        CatalogEntry(
             domain=row.domain,
             url=row.url,
             name=row.name,

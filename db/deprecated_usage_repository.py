@@ -6,19 +6,12 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.models import DeprecatedUsageRow
+from db.conflict_insert import conflict_insert
+from db.models import deprecated_usage as _usage
 from db.records import DeprecatedUsageSummary, DeprecatedUsageTally
-
-_usage: Table = DeprecatedUsageRow.__table__  # type: ignore[assignment]
-
-
-def _insert(connection: AsyncConnection) -> Any:
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return dialect.insert(_usage)
 
 
 def _later(connection: AsyncConnection, stored: Any, incoming: Any) -> Any:
@@ -38,7 +31,7 @@ async def add_deprecated_usage(
     """
     if not tallies:
         return
-    statement = _insert(connection)
+    statement = conflict_insert(connection, _usage)
     statement = statement.on_conflict_do_update(
         index_elements=[_usage.c.coordinate, _usage.c.client, _usage.c.day],
         set_={

@@ -10,16 +10,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
-from sqlalchemy import Table, case, func, select, text, update
+from sqlalchemy import ColumnElement, TextClause, Update, case, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.discovery_repository import DISCOVERY_COLUMNS, AnyRow, discovery_record
-from db.models import ACTIVE_DISCOVERY, CompetitorDiscoveryRow
+from db.models import ACTIVE_DISCOVERY
+from db.models import competitor_discoveries as _discoveries
 from db.records import DiscoveryJob, DiscoveryRecord, DiscoveryStatus
-
-_discoveries: Table = CompetitorDiscoveryRow.__table__  # type: ignore[assignment]
 
 _JOB_COLUMNS = (
     *DISCOVERY_COLUMNS,
@@ -28,6 +27,8 @@ _JOB_COLUMNS = (
     _discoveries.c.lease_owner,
     _discoveries.c.lease_expires_at,
 )
+# What a compare-and-set UPDATE requires of the row it changes.
+_Conditions: TypeAlias = tuple[ColumnElement[bool] | TextClause, ...]
 _RUNNING = DiscoveryStatus.RUNNING.value
 _PENDING = DiscoveryStatus.PENDING.value
 _SUBMISSIONS_LOCK = "onboarding.discovery.submissions:"
@@ -42,6 +43,57 @@ def _job(row: AnyRow) -> DiscoveryJob:
         lease_owner=row.lease_owner,
         lease_expires_at=row.lease_expires_at,
     )
+
+
+def _held(job_id: str, owner: str, status: str) -> _Conditions:
+    """The job, while `owner` holds it in `status`."""
+    return (
+        _discoveries.c.id == job_id,
+        _discoveries.c.lease_owner == owner,
+        _discoveries.c.status == status,
+    )
+
+
+def _still_held(job_ids: Collection[str], owner: str) -> _Conditions:
+    """Those of the jobs still active and held by `owner`."""
+    return (
+        _discoveries.c.id.in_(list(job_ids)),
+        _discoveries.c.lease_owner == owner,
+        ACTIVE_DISCOVERY,
+    )
+
+
+def _expired(job_id: str, now: datetime) -> _Conditions:
+    """The job, while it is active and its lease has run out."""
+    return (_discoveries.c.id == job_id, ACTIVE_DISCOVERY, _discoveries.c.lease_expires_at < now)
+
+
+def _ended(
+    status: DiscoveryStatus, now: datetime, failure: tuple[str, str] | None
+) -> dict[str, Any]:
+    """A final status, with why it failed; an ended job keeps no holder, lease or question."""
+    code, message = failure if failure is not None else (None, None)
+    return {
+        "status": status.value,
+        "failure_code": code,
+        "failure_message": message,
+        "finished_at": now,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "website_analysis_data": None,
+    }
+
+
+async def _job_after(connection: AsyncConnection, change: Update) -> DiscoveryJob | None:
+    """Run the compare-and-set `change`: the job as it is now, or None if it did not apply."""
+    row = (await connection.execute(change.returning(*_JOB_COLUMNS))).first()
+    return _job(row) if row is not None else None
+
+
+async def _record_after(connection: AsyncConnection, change: Update) -> DiscoveryRecord | None:
+    """Run the compare-and-set `change`: the discovery as it is now, or None if it did not apply."""
+    row = (await connection.execute(change.returning(*DISCOVERY_COLUMNS))).first()
+    return discovery_record(row) if row is not None else None
 
 
 def _advisory_key(name: str) -> int:
@@ -93,23 +145,14 @@ async def start_running(
     connection: AsyncConnection, job_id: str, owner: str, lease_until: datetime
 ) -> DiscoveryJob | None:
     """PENDING → RUNNING for the lease holder, counting one more provider attempt."""
-    row = (
-        await connection.execute(
-            update(_discoveries)
-            .where(
-                _discoveries.c.id == job_id,
-                _discoveries.c.lease_owner == owner,
-                _discoveries.c.status == _PENDING,
-            )
-            .values(
-                status=_RUNNING,
-                attempts=_discoveries.c.attempts + 1,
-                lease_expires_at=lease_until,
-            )
-            .returning(*_JOB_COLUMNS)
-        )
-    ).first()
-    return _job(row) if row is not None else None
+    return await _job_after(
+        connection,
+        update(_discoveries)
+        .where(*_held(job_id, owner, _PENDING))
+        .values(
+            status=_RUNNING, attempts=_discoveries.c.attempts + 1, lease_expires_at=lease_until
+        ),
+    )
 
 
 async def renew_leases(
@@ -120,11 +163,7 @@ async def renew_leases(
         return set()
     rows = await connection.execute(
         update(_discoveries)
-        .where(
-            _discoveries.c.id.in_(list(job_ids)),
-            _discoveries.c.lease_owner == owner,
-            ACTIVE_DISCOVERY,
-        )
+        .where(*_still_held(job_ids, owner))
         .values(lease_expires_at=lease_until)
         .returning(_discoveries.c.id)
     )
@@ -142,30 +181,13 @@ async def finish_job(
     failure: tuple[str, str] | None,
 ) -> DiscoveryRecord | None:
     """RUNNING → COMPLETED (with `result`) or FAILED (with `failure`: code, message)."""
-    code, message = failure if failure is not None else (None, None)
-    row = (
-        await connection.execute(
-            update(_discoveries)
-            .where(
-                _discoveries.c.id == job_id,
-                _discoveries.c.lease_owner == owner,
-                _discoveries.c.status == _RUNNING,
-            )
-            .values(
-                status=(DiscoveryStatus.FAILED if failure else DiscoveryStatus.COMPLETED).value,
-                provider=provider,
-                result=result,
-                failure_code=code,
-                failure_message=message,
-                finished_at=now,
-                lease_owner=None,
-                lease_expires_at=None,
-                website_analysis_data=None,
-            )
-            .returning(*DISCOVERY_COLUMNS)
-        )
-    ).first()
-    return discovery_record(row) if row is not None else None
+    status = DiscoveryStatus.FAILED if failure else DiscoveryStatus.COMPLETED
+    return await _record_after(
+        connection,
+        update(_discoveries)
+        .where(*_held(job_id, owner, _RUNNING))
+        .values(provider=provider, result=result, **_ended(status, now, failure)),
+    )
 
 
 async def expired_jobs(
@@ -185,46 +207,24 @@ async def take_over(
     connection: AsyncConnection, job_id: str, owner: str, now: datetime, lease_until: datetime
 ) -> DiscoveryJob | None:
     """An expired job becomes `owner`'s, PENDING again until it gets a slot."""
-    row = (
-        await connection.execute(
-            update(_discoveries)
-            .where(
-                _discoveries.c.id == job_id,
-                ACTIVE_DISCOVERY,
-                _discoveries.c.lease_expires_at < now,
-            )
-            .values(status=_PENDING, lease_owner=owner, lease_expires_at=lease_until)
-            .returning(*_JOB_COLUMNS)
-        )
-    ).first()
-    return _job(row) if row is not None else None
+    return await _job_after(
+        connection,
+        update(_discoveries)
+        .where(*_expired(job_id, now))
+        .values(status=_PENDING, lease_owner=owner, lease_expires_at=lease_until),
+    )
 
 
 async def fail_expired(
     connection: AsyncConnection, job_id: str, now: datetime, *, code: str, message: str
 ) -> DiscoveryRecord | None:
     """An expired job that may not be tried again becomes FAILED."""
-    row = (
-        await connection.execute(
-            update(_discoveries)
-            .where(
-                _discoveries.c.id == job_id,
-                ACTIVE_DISCOVERY,
-                _discoveries.c.lease_expires_at < now,
-            )
-            .values(
-                status=DiscoveryStatus.FAILED.value,
-                failure_code=code,
-                failure_message=message,
-                finished_at=now,
-                lease_owner=None,
-                lease_expires_at=None,
-                website_analysis_data=None,
-            )
-            .returning(*DISCOVERY_COLUMNS)
-        )
-    ).first()
-    return discovery_record(row) if row is not None else None
+    return await _record_after(
+        connection,
+        update(_discoveries)
+        .where(*_expired(job_id, now))
+        .values(**_ended(DiscoveryStatus.FAILED, now, (code, message))),
+    )
 
 
 async def release_jobs(
@@ -235,11 +235,7 @@ async def release_jobs(
         return []
     rows = await connection.execute(
         update(_discoveries)
-        .where(
-            _discoveries.c.id.in_(list(job_ids)),
-            _discoveries.c.lease_owner == owner,
-            ACTIVE_DISCOVERY,
-        )
+        .where(*_still_held(job_ids, owner))
         .values(status=_PENDING, lease_owner=None, lease_expires_at=now)
         .returning(*DISCOVERY_COLUMNS)
     )

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeAlias
 
-from sqlalchemy import Row, Table, and_, delete, func, insert, or_, select
+from sqlalchemy import Row, and_, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.models import ACTIVE_DISCOVERY, CompetitorDiscoveryRow
+from db.models import ACTIVE_DISCOVERY
+from db.models import competitor_discoveries as _discoveries
 from db.records import DiscoveryRecord, DiscoveryStatus
 
-_discoveries: Table = CompetitorDiscoveryRow.__table__  # type: ignore[assignment]
 # A row of any selection of columns.
 AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.models import DiscoveryReservationRow
-
-_reservations: Table = DiscoveryReservationRow.__table__  # type: ignore[assignment]
+from db.models import discovery_reservations as _reservations
 
 
 async def reserve_discovery(

@@ -4,28 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.models import ProgressRow, StepRow
+from db.conflict_insert import conflict_insert
+from db.models import onboarding_progress as _progress
+from db.models import onboarding_steps as _steps
 from db.records import ProgressRecord, StepRecord, StepStatus
-
-_progress: Table = ProgressRow.__table__  # type: ignore[assignment]
-_steps: Table = StepRow.__table__  # type: ignore[assignment]
 
 
 class StaleProgressError(Exception):
     """Another transaction changed the progress since it was read."""
-
-
-def _insert(connection: AsyncConnection, table: Any) -> Any:
-    # Both dialects spell "insert unless it exists" the same way; the generic
-    # insert() cannot, and a failed plain insert would abort a PostgreSQL transaction.
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
 
 
 _SELECT_PROGRESS = (
@@ -81,7 +71,7 @@ async def create_progress(
 ) -> None:
     """Create a fresh progress unless one exists (a concurrent first request may win)."""
     await connection.execute(
-        _insert(connection, _progress),
+        conflict_insert(connection, _progress).on_conflict_do_nothing(),
         {
             "user_id": user_id,
             "version": 1,
@@ -91,7 +81,7 @@ async def create_progress(
         },
     )
     await connection.execute(
-        _insert(connection, _steps),
+        conflict_insert(connection, _steps).on_conflict_do_nothing(),
         [
             {
                 "user_id": user_id,

@@ -103,18 +103,6 @@ class DiscoveryJob:
 
 
 @dataclass(frozen=True, slots=True)
-class CatalogRecord:
-    """One company of the offline catalog; `social` maps network name to URL or None."""
-
-    domain: str
-    url: str
-    name: str
-    description: str
-    industry: str
-    social: dict[str, str | None]
-
-
-@dataclass(frozen=True, slots=True)
 class DeprecatedUsageTally:
     """Uses of one deprecated coordinate by one client on one UTC day."""
 

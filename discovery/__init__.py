@@ -11,7 +11,6 @@ from discovery.errors import (
     InvalidURLError,
     ProviderError,
     ProviderMisconfiguredError,
-    ProviderRateLimitedError,
     ProviderUnavailableError,
 )
 from discovery.exa import ExaProvider
@@ -44,7 +43,6 @@ __all__ = [
     "NormalisedURL",
     "ProviderError",
     "ProviderMisconfiguredError",
-    "ProviderRateLimitedError",
     "ProviderUnavailableError",
     "ResearchSummary",
     "SocialMediaAccounts",

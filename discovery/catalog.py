@@ -2,8 +2,8 @@
 
 Each line is an object ``{url, name, description, industry, social}`` where
 ``social`` maps facebook/twitter/instagram/linkedin/youtube/tiktok to a URL or
-null. The lead stores entries in the database; ``CatalogProvider`` only needs a
-coroutine that returns them.
+null. The service keeps the entries in its database (resolvers/catalog.py);
+``CatalogProvider`` only needs a coroutine that returns them.
 
 Ranking: TF-IDF cosine (see ranking.py) between the request's targeting text,
 with the industry context counted twice, and each entry's name, description and

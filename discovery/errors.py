@@ -11,8 +11,7 @@ Hierarchy::
         │                          user-error code, ``message`` is safe to show
         ├── ProviderUnavailableError    "PROVIDER_UNAVAILABLE": timeouts, 5xx,
         │                               429 after retries, bad answers
-        ├── ProviderMisconfiguredError  "PROVIDER_MISCONFIGURED": 401/403, no key
-        └── ProviderRateLimitedError    "RATE_LIMITED": carries ``retry_after``
+        └── ProviderMisconfiguredError  "PROVIDER_MISCONFIGURED": 401/403, no key
 
 ``message`` is always one of our own fixed sentences: never a traceback, an
 upstream body, a header or a URL, so nothing secret can leak through it.
@@ -50,11 +49,3 @@ class ProviderUnavailableError(ProviderError):
 
 class ProviderMisconfiguredError(ProviderError):
     code = "PROVIDER_MISCONFIGURED"
-
-
-class ProviderRateLimitedError(ProviderError):
-    code = "RATE_LIMITED"
-
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after

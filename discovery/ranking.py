@@ -49,19 +49,9 @@ class TfIdfIndex:
         self._idf = {t: math.log((1 + total) / (1 + n)) + 1.0 for t, n in df.items()}
         self._vectors = [_weights(c, self._idf) for c in counts]
 
-    def __len__(self) -> int:
-        return len(self._vectors)
-
     def scores(self, query: str) -> list[float]:
         """Cosine similarity of each document with the query, in document order."""
         q = _weights(Counter(tokenize(query)), self._idf)
         if not q:
             return [0.0] * len(self._vectors)
         return [min(1.0, sum(w * doc.get(t, 0.0) for t, w in q.items())) for doc in self._vectors]
-
-
-def rank(query: str, documents: Sequence[str]) -> list[tuple[int, float]]:
-    """(document index, score) pairs, best first; ties keep document order."""
-    scored = list(enumerate(TfIdfIndex(documents).scores(query)))
-    scored.sort(key=lambda pair: -pair[1])
-    return scored

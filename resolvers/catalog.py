@@ -10,32 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.catalog_repository import all_catalog_entries, count_present, upsert_catalog_entries
 from db.engine import read_transaction, write_transaction
-from db.records import CatalogRecord
 from discovery import CatalogEntry, CatalogProvider, load_bundled_catalog
 
 logger = logging.getLogger(__name__)
-
-
-def _entry(record: CatalogRecord) -> CatalogEntry:
-    return CatalogEntry(
-        url=record.url,
-        domain=record.domain,
-        name=record.name,
-        description=record.description,
-        industry=record.industry,
-        social=record.social,
-    )
-
-
-def _record(entry: CatalogEntry) -> CatalogRecord:
-    return CatalogRecord(
-        domain=entry.domain,
-        url=entry.url,
-        name=entry.name,
-        description=entry.description,
-        industry=entry.industry,
-        social=dict(entry.social),
-    )
 
 
 def catalog_provider(engine: AsyncEngine) -> CatalogProvider:
@@ -47,8 +24,7 @@ def catalog_provider(engine: AsyncEngine) -> CatalogProvider:
 
     async def load() -> Sequence[CatalogEntry]:
         async with read_transaction(engine) as connection:
-            records = await all_catalog_entries(connection)
-        return [_entry(record) for record in records]
+            return await all_catalog_entries(connection)
 
     return CatalogProvider(load)
 
@@ -56,7 +32,7 @@ def catalog_provider(engine: AsyncEngine) -> CatalogProvider:
 async def import_catalog(engine: AsyncEngine, entries: Sequence[CatalogEntry]) -> None:
     """Add the entries, replacing any the catalog already holds for the same domain."""
     async with write_transaction(engine) as connection:
-        await upsert_catalog_entries(connection, [_record(entry) for entry in entries])
+        await upsert_catalog_entries(connection, entries)
 
 
 async def ensure_bundled_catalog(engine: AsyncEngine) -> int:
@@ -72,8 +48,6 @@ async def ensure_bundled_catalog(engine: AsyncEngine) -> int:
     if present == len(domains):
         return 0
     async with write_transaction(engine) as connection:
-        await upsert_catalog_entries(
-            connection, [_record(entry) for entry in entries], replace=False
-        )
+        await upsert_catalog_entries(connection, entries, replace=False)
     logger.info("added %d bundled catalog entries", len(domains) - present)
     return len(domains) - present

@@ -78,6 +78,26 @@ def _require_unlocked(progress: ProgressRecord, number: int, field: tuple[str, .
         )
 
 
+def _settled(
+    step: StepRecord,
+    status: StepStatus,
+    now: datetime,
+    data: Any | None = None,
+    encrypted_secrets: bytes | None = None,
+) -> StepRecord:
+    """The step in `status`, holding only `data` and `encrypted_secrets`: no earlier
+    errors, and a completion time only when COMPLETED (now)."""
+    return replace(
+        step,
+        status=status,
+        data=data,
+        encrypted_secrets=encrypted_secrets,
+        validation_errors=(),
+        completed_at=now if status is StepStatus.COMPLETED else None,
+        updated_at=now,
+    )
+
+
 def _with_step(progress: ProgressRecord, step: StepRecord, now: datetime) -> ProgressRecord:
     steps = tuple(step if old.number == step.number else old for old in progress.steps)
     return replace(progress, steps=steps, updated_at=now)
@@ -103,15 +123,7 @@ def complete_step(
 ) -> ProgressRecord:
     """Mark the step completed with `data`, replacing whatever it held before."""
     check_step_can_be_completed(progress, number)
-    step = replace(
-        progress.step(number),
-        status=StepStatus.COMPLETED,
-        data=data,
-        encrypted_secrets=encrypted_secrets,
-        validation_errors=(),
-        completed_at=now,
-        updated_at=now,
-    )
+    step = _settled(progress.step(number), StepStatus.COMPLETED, now, data, encrypted_secrets)
     completed = _with_step(progress, step, now)
     if number == FINAL_STEP:
         completed = replace(completed, completed_at=now)
@@ -142,16 +154,7 @@ def skip_step(progress: ProgressRecord, number: int, now: datetime) -> ProgressR
             field,
         )
     _require_unlocked(progress, number, field)
-    step = replace(
-        progress.step(number),
-        status=StepStatus.SKIPPED,
-        data=None,
-        encrypted_secrets=None,
-        validation_errors=(),
-        completed_at=None,
-        updated_at=now,
-    )
-    return _with_step(progress, step, now)
+    return _with_step(progress, _settled(progress.step(number), StepStatus.SKIPPED, now), now)
 
 
 def _require_prerequisites(progress: ProgressRecord) -> None:
@@ -174,16 +177,5 @@ def complete_onboarding(progress: ProgressRecord, now: datetime) -> ProgressReco
 
 def reset(progress: ProgressRecord, now: datetime) -> ProgressRecord:
     """Every step back to PENDING with nothing of its old data kept."""
-    steps = tuple(
-        StepRecord(
-            number=step.number,
-            status=StepStatus.PENDING,
-            data=None,
-            encrypted_secrets=None,
-            validation_errors=(),
-            completed_at=None,
-            updated_at=now,
-        )
-        for step in progress.steps
-    )
+    steps = tuple(_settled(step, StepStatus.PENDING, now) for step in progress.steps)
     return replace(progress, steps=steps, started_at=now, updated_at=now, completed_at=None)

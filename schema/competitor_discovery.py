@@ -157,7 +157,7 @@ class CompetitorDiscovery(Node):
     failure: UserError | None = strawberry.field(
         description=(
             "Why the job FAILED, with the code `discoverCompetitors` answers for it"
-            " (`PROVIDER_UNAVAILABLE`, `PROVIDER_MISCONFIGURED`, `RATE_LIMITED`);"
+            " (`PROVIDER_UNAVAILABLE`, `PROVIDER_MISCONFIGURED`);"
             " null unless `status` is FAILED."
         )
     )

@@ -38,13 +38,36 @@ def sqlite_databases(tmp_path_factory: pytest.TempPathFactory) -> SQLiteDatabase
     return SQLiteDatabases(tmp_path_factory.mktemp("sqlite"))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that uses a database runs on SQLite and on PostgreSQL.
+
+    A module about HTTP, tokens or processes, where the engine makes no
+    difference, says `pytestmark = pytest.mark.sqlite_only` and runs on SQLite alone.
+    """
+    if "database_url" in metafunc.fixturenames:
+        only_sqlite = metafunc.definition.get_closest_marker("sqlite_only") is not None
+        engines = ["sqlite"] if only_sqlite else ["sqlite", "postgresql"]
+        metafunc.parametrize("database_url", engines, indirect=True)
+
+
+@pytest.fixture
 def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh, migrated database for one test; every app-level test runs on both."""
+    """A fresh, migrated database for one test, of the engine `pytest_generate_tests` chose."""
     databases: SQLiteDatabases | PostgresDatabases = request.getfixturevalue(
         {"sqlite": "sqlite_databases", "postgresql": "postgres_databases"}[request.param]
     )
     with databases.fresh() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database no migration has touched, on each engine: for the migrations' tests."""
+    if request.param == "sqlite":
+        yield SQLiteDatabases.url_of(tmp_path / "empty.sqlite3")
+        return
+    databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
+    with databases.empty() as url:
         yield url
 
 
@@ -80,12 +103,17 @@ def jwks_server(signing_key: SigningKey) -> Iterator[JWKSServer]:
 
 @pytest.fixture
 def settings(database_url: str, jwks_server: JWKSServer, tmp_path: Path) -> Settings:
+    """The app's settings for one test: its database, the test issuer, and the offline
+    catalog as the provider whatever the environment says about Exa (tests never reach
+    the internet; the Exa tests point the app at a fake)."""
     return Settings(
         database_url=database_url,
         data_dir=tmp_path / "data",
         jwks_url=jwks_server.url,
         jwt_issuer=DEFAULT_ISSUER,
         secret_key=SecretBox.generate_key(),
+        competitor_provider="catalog",
+        exa_api_key=None,
     )
 
 

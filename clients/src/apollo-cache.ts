@@ -21,116 +21,13 @@ import { visit } from "graphql";
 import { ApolloClient, type DocumentNode, HttpLink, InMemoryCache, gql } from "@apollo/client/core";
 import { loadDevMessages, loadErrorMessages } from "@apollo/client/dev";
 import { guardConsole } from "./support/console-guard.js";
+import { sharedOperations } from "./support/documents.js";
 import { STEP_DATA, WEBSITE, settle, signedFetch } from "./support/onboarding.js";
 import { type Service, startService } from "./support/service.js";
 
 const USER = "user_2apollocache";
 
-const VIEWER = gql`
-  query Viewer {
-    viewer {
-      id
-      onboarding {
-        id
-        currentStep
-        completionPercentage
-        steps {
-          id
-          number
-          status
-        }
-      }
-    }
-  }
-`;
-
-const COMPLETE_STEP = gql`
-  mutation CompleteStep($input: CompleteOnboardingStepInput!) {
-    completeOnboardingStep(input: $input) {
-      step {
-        id
-        status
-      }
-      progress {
-        id
-        currentStep
-        completionPercentage
-        steps {
-          id
-          number
-          status
-        }
-      }
-      userErrors {
-        field
-        message
-        code
-      }
-    }
-  }
-`;
-
-const HEADER = gql`
-  query Header {
-    viewer {
-      id
-      onboarding {
-        id
-        currentStep
-      }
-    }
-  }
-`;
-
-const STEPPER = gql`
-  query Stepper {
-    viewer {
-      id
-      onboarding {
-        id
-        isCompleted
-        steps {
-          id
-          locked
-          title
-        }
-      }
-    }
-  }
-`;
-
-const DISCOVER = gql`
-  mutation Discover($input: DiscoverCompetitorsInput!) {
-    discoverCompetitors(input: $input) {
-      discovery {
-        id
-        userUrl
-        competitors {
-          id
-          domain
-          relevanceScore
-        }
-        socialMediaAccounts {
-          id
-          twitter
-        }
-        socialMediaCitations {
-          id
-          url
-        }
-        researchSummary {
-          id
-          totalCompetitors
-        }
-      }
-      userErrors {
-        field
-        message
-        code
-      }
-    }
-  }
-`;
+const { VIEWER, COMPLETE_STEP, HEADER, STEPPER, DISCOVER } = sharedOperations(gql);
 
 const DISCOVERY_DETAILS = gql`
   query DiscoveryDetails($id: ID!) {

@@ -26,116 +26,14 @@ import {
 } from "graphql";
 import { Client, fetchExchange, gql } from "urql";
 import { guardConsole } from "./support/console-guard.js";
+import { sharedOperations } from "./support/documents.js";
 import { STEP_DATA, WEBSITE, signedFetch } from "./support/onboarding.js";
 import { type Service, startService } from "./support/service.js";
 
 const USER = "user_2urqlgraphcache";
 
-const VIEWER = gql`
-  query Viewer {
-    viewer {
-      id
-      onboarding {
-        id
-        currentStep
-        completionPercentage
-        steps {
-          id
-          number
-          status
-        }
-      }
-    }
-  }
-`;
-
-const COMPLETE_STEP = gql`
-  mutation CompleteStep($input: CompleteOnboardingStepInput!) {
-    completeOnboardingStep(input: $input) {
-      step {
-        id
-        status
-      }
-      progress {
-        id
-        currentStep
-        completionPercentage
-        steps {
-          id
-          number
-          status
-        }
-      }
-      userErrors {
-        field
-        message
-        code
-      }
-    }
-  }
-`;
-
-const HEADER = gql`
-  query Header {
-    viewer {
-      id
-      onboarding {
-        id
-        currentStep
-      }
-    }
-  }
-`;
-
-const STEPPER = gql`
-  query Stepper {
-    viewer {
-      id
-      onboarding {
-        id
-        isCompleted
-        steps {
-          id
-          locked
-          title
-        }
-      }
-    }
-  }
-`;
-
-const DISCOVER = gql`
-  mutation Discover($input: DiscoverCompetitorsInput!) {
-    discoverCompetitors(input: $input) {
-      discovery {
-        id
-        userUrl
-        competitors {
-          id
-          domain
-          relevanceScore
-        }
-        socialMediaAccounts {
-          id
-          twitter
-        }
-        socialMediaCitations {
-          id
-          url
-        }
-        researchSummary {
-          id
-          totalCompetitors
-        }
-      }
-      userErrors {
-        field
-        message
-        code
-      }
-    }
-  }
-`;
+// Called, not passed: passing the overloaded gql would type every result's data as {}.
+const { VIEWER, COMPLETE_STEP, HEADER, STEPPER, DISCOVER } = sharedOperations((source) => gql(source));
 
 const HISTORY = gql`
   query History {

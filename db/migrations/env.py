@@ -7,15 +7,13 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from db.base import Base
 from db.engine import create_engine
 from db.migration_lock import lock_for_migrations, sqlite_migration_lock
+from db.models import metadata
 from db.timeouts import MAINTENANCE_TIMEOUTS
 
-# Importing the models registers their tables on Base.metadata for autogenerate.
-import db.models  # noqa: F401  isort: skip
-
-target_metadata = Base.metadata
+# What autogenerate compares the database with.
+target_metadata = metadata
 
 
 def _run(connection: Connection) -> None:

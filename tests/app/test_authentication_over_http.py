@@ -32,7 +32,7 @@ async def test_a_valid_token_names_the_viewer(
 
 
 # A refused token never reaches the database, so one engine is enough here.
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("attack", list(ATTACKS))
 async def test_a_bad_token_is_refused_with_401_and_no_data(
     http: httpx.AsyncClient, forgery_keys: Keys, attack: str

@@ -15,9 +15,9 @@ from app.settings import Settings
 from db.deprecated_usage_repository import deprecated_usage_since
 from db.engine import create_engine, read_transaction
 from db.records import DeprecatedUsageSummary
-from tests.db.test_statement_counts import counted_statements
 from tests.support.app import http_client_for, running_app
 from tests.support.graphql import GraphQLClient
+from tests.support.statements import counted_statements
 
 LEGACY = 'query Legacy { onboardingProgress(sessionId: "s-1") { currentStep } }'
 COORDINATE = "Query.onboardingProgress(sessionId:)"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
@@ -10,18 +10,14 @@ import pytest
 
 from app.settings import Settings
 from tests.support.app import serving
-from tests.support.databases import SQLiteDatabases
 from tests.support.graphql import GraphQLClient
 
 LEGACY = 'query Legacy { onboardingProgress(sessionId: "s-1") { currentStep } }'
 CURRENT = "query Current { onboardingProgress { currentStep } }"
 
 
-@pytest.fixture
-def database_url(sqlite_databases: SQLiteDatabases) -> Iterator[str]:
-    """Headers are the HTTP edge's business: one database is enough."""
-    with sqlite_databases.fresh() as url:
-        yield url
+# Headers are the HTTP edge's business: one database is enough.
+pytestmark = pytest.mark.sqlite_only
 
 
 async def test_the_link_of_a_deprecation_answers_with_the_changelog(

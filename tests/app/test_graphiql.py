@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from html import escape
 from pathlib import Path
 
@@ -12,16 +11,12 @@ import pytest
 
 import app.graphiql
 from app.graphiql import ASSET_FILES, ASSETS_URL, INSTALL_HINT, graphiql_page, installed_versions
-from tests.support.databases import SQLiteDatabases
 
 BROWSER = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
 
-@pytest.fixture
-def database_url(sqlite_databases: SQLiteDatabases) -> Iterator[str]:
-    # The IDE does not touch the database: SQLite alone keeps these fast.
-    with sqlite_databases.fresh() as url:
-        yield url
+# The IDE does not touch the database: SQLite alone keeps these fast.
+pytestmark = pytest.mark.sqlite_only
 
 
 def test_the_vendored_assets_are_in_the_package() -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from auth import DevIssuer
 from db.engine import create_engine
-from db.models import ProgressRow
+from db.models import onboarding_progress
 from tests.support.graphql import execute_over_http
 from tests.support.onboarding import COMPLETE_STEP, PROGRESS, SKIP_STEP, STEP_DATA
 from tests.support.server_process import clean_environment, serve
@@ -34,7 +34,9 @@ async def _version(database_url: str) -> int:
     try:
         async with engine.connect() as connection:
             result = await connection.execute(
-                select(ProgressRow.version).where(ProgressRow.user_id == "racer")
+                select(onboarding_progress.c.version).where(
+                    onboarding_progress.c.user_id == "racer"
+                )
             )
             return int(result.scalar_one())
     finally:

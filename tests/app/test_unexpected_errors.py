@@ -1,4 +1,4 @@
-"""Issue 14: a 500 raised outside GraphQL carries X-Request-ID, a JSON GraphQL body and a log line;
+"""A 500 raised outside GraphQL carries X-Request-ID, a JSON GraphQL body and a log line;
 so does every refusal Starlette makes itself (404, 405).
 
 Nothing in the service raises outside GraphQL on purpose, so the failure here
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -20,17 +20,13 @@ from fastapi import FastAPI
 
 from app.settings import Settings
 from tests.support.app import http_client_for, running_app
-from tests.support.databases import SQLiteDatabases
 
 NEW = "application/graphql-response+json"
 LEGACY = "application/json"
 LEAKS = re.compile(r"Traceback|File \"|\.py\b|RuntimeError|secret detail", re.IGNORECASE)
 
 
-@pytest.fixture
-def database_url(sqlite_databases: SQLiteDatabases) -> Iterator[str]:
-    with sqlite_databases.fresh() as url:
-        yield url
+pytestmark = pytest.mark.sqlite_only
 
 
 @pytest.fixture

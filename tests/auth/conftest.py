@@ -10,7 +10,7 @@ import pytest
 
 from auth import JWKSCache, TokenVerifier, http_jwks_fetcher
 from tests.support.clock import FakeClock
-from tests.support.jwks_server import DEFAULT_ISSUER, JWKSServer, SigningKey
+from tests.support.jwks_server import DEFAULT_ISSUER, JWKSServer, SigningKey, mint
 
 
 # RSA key generation is slow; keys are immutable, so share them across tests.
@@ -67,3 +67,10 @@ def key_cache(
 @pytest.fixture
 def verifier(key_cache: JWKSCache, wall_clock: FakeClock) -> TokenVerifier:
     return TokenVerifier(key_cache, issuer=DEFAULT_ISSUER, clock=wall_clock)
+
+
+@pytest.fixture
+async def warm_verifier(verifier: TokenVerifier, key_1: SigningKey) -> TokenVerifier:
+    """The verifier once a key-1 token has been verified: the issuer's set is cached."""
+    await verifier.verify(mint(key_1))
+    return verifier

@@ -31,13 +31,12 @@ async def test_first_use_fetches_once_and_then_serves_from_cache(
 
 
 async def test_rotated_in_key_is_accepted_after_exactly_one_refetch(
-    verifier: TokenVerifier, jwks_server: JWKSServer, key_1: SigningKey, key_2: SigningKey
+    warm_verifier: TokenVerifier, jwks_server: JWKSServer, key_1: SigningKey, key_2: SigningKey
 ) -> None:
     # Given a warm cache holding key-1
-    await verifier.verify(mint(key_1))
     # When the issuer starts signing with key-2
     jwks_server.keys = [key_1, key_2]
-    user = await verifier.verify(mint(key_2))
+    user = await warm_verifier.verify(mint(key_2))
     # Then the new key was picked up with one refetch
     assert user.id == "user-a"
     assert jwks_server.fetch_count == 2
@@ -81,14 +80,13 @@ async def test_removed_key_stops_verifying_after_periodic_refresh(
 
 
 async def test_concurrent_unknown_kids_share_one_refetch(
-    verifier: TokenVerifier, jwks_server: JWKSServer, key_1: SigningKey
+    warm_verifier: TokenVerifier, jwks_server: JWKSServer, key_1: SigningKey
 ) -> None:
     # Given a warm cache
-    await verifier.verify(mint(key_1))
     # When 50 requests arrive at once, each with a kid nobody published
     strangers = [mint(key_1, headers={"kid": f"stranger-{i}"}) for i in range(50)]
     results = await asyncio.gather(
-        *(verifier.verify(token) for token in strangers), return_exceptions=True
+        *(warm_verifier.verify(token) for token in strangers), return_exceptions=True
     )
     # Then all are refused and the issuer saw at most one extra fetch
     assert all(isinstance(result, InvalidTokenError) for result in results)
@@ -96,37 +94,36 @@ async def test_concurrent_unknown_kids_share_one_refetch(
 
 
 async def test_concurrent_tokens_for_a_new_key_share_one_refetch(
-    verifier: TokenVerifier, jwks_server: JWKSServer, key_1: SigningKey, key_2: SigningKey
+    warm_verifier: TokenVerifier, jwks_server: JWKSServer, key_1: SigningKey, key_2: SigningKey
 ) -> None:
-    await verifier.verify(mint(key_1))
     jwks_server.keys = [key_1, key_2]
-    users = await asyncio.gather(*(verifier.verify(mint(key_2, sub=f"u{i}")) for i in range(50)))
+    tokens = [mint(key_2, sub=f"u{i}") for i in range(50)]
+    users = await asyncio.gather(*(warm_verifier.verify(token) for token in tokens))
     assert {user.id for user in users} == {f"u{i}" for i in range(50)}
     assert jwks_server.fetch_count == 2
 
 
 async def test_unknown_kid_refetch_is_limited_by_cooldown(
-    verifier: TokenVerifier,
+    warm_verifier: TokenVerifier,
     jwks_server: JWKSServer,
     clock: FakeClock,
     key_1: SigningKey,
     key_2: SigningKey,
 ) -> None:
     # Given a warm cache and one unknown-kid refetch just spent
-    await verifier.verify(mint(key_1))
     with pytest.raises(InvalidTokenError):
-        await verifier.verify(mint(key_1, headers={"kid": "stranger-a"}))
+        await warm_verifier.verify(mint(key_1, headers={"kid": "stranger-a"}))
     assert jwks_server.fetch_count == 2
     # When key-2 is published and used within the cooldown
     jwks_server.keys = [key_1, key_2]
     clock.advance(29)
     with pytest.raises(InvalidTokenError, match="unknown signing key"):
-        await verifier.verify(mint(key_2))
+        await warm_verifier.verify(mint(key_2))
     # Then no fetch happened
     assert jwks_server.fetch_count == 2
     # And once the cooldown has passed, key-2 is fetched and accepted
     clock.advance(2)
-    assert (await verifier.verify(mint(key_2))).id == "user-a"
+    assert (await warm_verifier.verify(mint(key_2))).id == "user-a"
     assert jwks_server.fetch_count == 3
 
 

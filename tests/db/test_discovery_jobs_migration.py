@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import asyncpg
-import pytest
 import sqlalchemy as sa
 
 from db.discovery_repository import get_discovery
@@ -18,7 +14,6 @@ from db.migrate import downgrade, upgrade
 from db.records import DiscoveryRecord, DiscoveryStatus
 from db.types import UTCDateTime
 from resolvers.discovery_codec import decode
-from tests.support.databases import PostgresDatabases, _asyncpg_dsn
 
 MADE_AT = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 RESULT = {
@@ -49,28 +44,6 @@ _V2 = sa.table(
     sa.column("result", sa.JSON),
     sa.column("created_at", UTCDateTime),
 )
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def unmigrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'v2.sqlite3'}"
-        return
-    databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
-    name = f"onboarding_v2_{uuid.uuid4().hex[:12]}"
-
-    async def admin(statement: str) -> None:
-        connection = await asyncpg.connect(_asyncpg_dsn(databases.server_url))
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield databases.url_of(name)
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def _store_v2_discovery(url: str, discovery_id: str) -> None:
@@ -110,14 +83,14 @@ async def _read(url: str, discovery_id: str) -> tuple[DiscoveryRecord, int, str 
     return record, job.attempts, job.question_hash
 
 
-def test_discoveries_made_before_jobs_become_completed_jobs(unmigrated_url: str) -> None:
+def test_discoveries_made_before_jobs_become_completed_jobs(empty_database_url: str) -> None:
     # given a discovery stored at revision 0002 (synchronous, stored only on success)
-    upgrade(unmigrated_url, "0002")
+    upgrade(empty_database_url, "0002")
     discovery_id = str(uuid.uuid4())
-    asyncio.run(_store_v2_discovery(unmigrated_url, discovery_id))
+    asyncio.run(_store_v2_discovery(empty_database_url, discovery_id))
     # when the database is brought to the newest revision
-    upgrade(unmigrated_url)
-    record, attempts, question = asyncio.run(_read(unmigrated_url, discovery_id))
+    upgrade(empty_database_url)
+    record, attempts, question = asyncio.run(_read(empty_database_url, discovery_id))
     # then it is a COMPLETED job, finished when it was made, after one provider attempt
     assert record.status is DiscoveryStatus.COMPLETED
     assert record.finished_at == MADE_AT
@@ -127,7 +100,7 @@ def test_discoveries_made_before_jobs_become_completed_jobs(unmigrated_url: str)
     found = decode(record)
     assert [c.domain for c in found.competitors] == ["rival.com"]
     # and going back to 0002 keeps it
-    downgrade(unmigrated_url, "0002")
-    upgrade(unmigrated_url)
-    again, _, _ = asyncio.run(_read(unmigrated_url, discovery_id))
+    downgrade(empty_database_url, "0002")
+    upgrade(empty_database_url)
+    again, _, _ = asyncio.run(_read(empty_database_url, discovery_id))
     assert again.result == RESULT

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.settings import Settings
 from db.engine import create_engine
-from db.models import StepRow
+from db.models import onboarding_steps
 from resolvers.secrets import SecretBox
 from tests.support.graphql import GraphQLClient
 from tests.support.onboarding import COMPLETE_STEP, PROGRESS, STEP_DATA
@@ -21,8 +21,8 @@ async def _raw_step_one(database_url: str) -> Any:
     try:
         async with engine.connect() as connection:
             result = await connection.execute(
-                select(StepRow.data, StepRow.encrypted_secrets).where(
-                    StepRow.user_id == "user-a", StepRow.number == 1
+                select(onboarding_steps.c.data, onboarding_steps.c.encrypted_secrets).where(
+                    onboarding_steps.c.user_id == "user-a", onboarding_steps.c.number == 1
                 )
             )
             return result.one()

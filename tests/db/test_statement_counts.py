@@ -1,11 +1,9 @@
-"""SQL statements per request: a stable measure of the hot paths (issue 6), not a timing."""
+"""SQL statements per request: a stable measure of the hot paths, not a timing."""
 
 from __future__ import annotations
 
-import pytest
 from fastapi import FastAPI
 
-from app.settings import Settings
 from tests.support.discovery import discovered
 from tests.support.graphql import GraphQLClient
 from tests.support.onboarding import COMPLETE_STEP, PROGRESS, STEP_DATA
@@ -22,11 +20,6 @@ query Everywhere($step: ID!) {
   node(id: $step) { id ... on OnboardingStep { status } }
 }
 """
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"competitor_provider": "catalog", "exa_api_key": None})
 
 
 async def test_reading_progress_with_steps_costs_at_most_two_statements(

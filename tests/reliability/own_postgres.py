@@ -17,9 +17,9 @@ import subprocess
 import tempfile
 import warnings
 from pathlib import Path
-from types import TracebackType
 
 from tests.support.server_process import free_port
+from tests.support.started import StartedByWith
 
 with warnings.catch_warnings():
     # platformdirs warns at import when XDG_RUNTIME_DIR is unset (CI, root shells).
@@ -38,7 +38,7 @@ def _parent_of(process: Path) -> int | None:
         return None  # the process ended while we looked
 
 
-class OwnPostgres:
+class OwnPostgres(StartedByWith):
     """`url` works while started; `stop()` makes every connection fail, `start()` heals it;
     `freeze()` makes every connection hang, `thaw()` heals it."""
 
@@ -109,15 +109,3 @@ class OwnPostgres:
             self.thaw()
             self.stop()
         shutil.rmtree(self.directory, ignore_errors=True)
-
-    def __enter__(self) -> OwnPostgres:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()

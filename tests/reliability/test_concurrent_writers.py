@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 
 from auth import DevIssuer
 from db.engine import create_engine
-from db.models import ProgressRow, StepRow
+from db.models import onboarding_progress, onboarding_steps
 from tests.support.graphql import execute_over_http
 from tests.support.onboarding import (
     COMPLETE_STEP,
@@ -138,16 +138,20 @@ async def _rows(database_url: str) -> tuple[int, int, int, int]:
         async with engine.connect() as connection:
             version = (
                 await connection.execute(
-                    select(ProgressRow.version).where(ProgressRow.user_id == USER)
+                    select(onboarding_progress.c.version).where(
+                        onboarding_progress.c.user_id == USER
+                    )
                 )
             ).scalar_one()
             progress_rows = (
-                await connection.execute(select(func.count()).where(ProgressRow.user_id == USER))
+                await connection.execute(
+                    select(func.count()).where(onboarding_progress.c.user_id == USER)
+                )
             ).scalar_one()
             step_rows, numbers = (
                 await connection.execute(
-                    select(func.count(), func.count(StepRow.number.distinct())).where(
-                        StepRow.user_id == USER
+                    select(func.count(), func.count(onboarding_steps.c.number.distinct())).where(
+                        onboarding_steps.c.user_id == USER
                     )
                 )
             ).one()

@@ -20,6 +20,7 @@ from tests.reliability.own_postgres import OwnPostgres
 from tests.support.databases import SQLiteDatabases
 from tests.support.onboarding import COMPLETE_STEP, PROGRESS, STEP_DATA
 from tests.support.server_process import clean_environment, service
+from tests.support.waiting import until
 
 OUTAGE_SECONDS = 3.0
 RECOVERY_LIMIT_SECONDS = 5.0
@@ -33,15 +34,6 @@ def own_postgres() -> Iterator[OwnPostgres]:
 
 async def _readiness(client: httpx.AsyncClient, base_url: str) -> int:
     return (await client.get(f"{base_url}/readyz")).status_code
-
-
-async def _until(check: Callable[[], bool], limit: float) -> float:
-    """Seconds until `check()` held, polling; fails after `limit` seconds."""
-    started = time.monotonic()
-    while not check():
-        assert time.monotonic() - started < limit, f"not within {limit} s"
-        await asyncio.sleep(0.05)
-    return time.monotonic() - started
 
 
 async def test_a_database_outage_is_reported_and_recovered_from_without_a_restart(
@@ -78,9 +70,9 @@ async def test_a_database_outage_is_reported_and_recovered_from_without_a_restar
                 assert time.monotonic() - restarted < RECOVERY_LIMIT_SECONDS, "never ready again"
                 await asyncio.sleep(0.05)
             ready_after = time.monotonic() - restarted
-            recovered_after = await _until(
+            recovered_after = await until(
                 lambda: any(a.ok for a in load.started_between(restarted, float("inf"))),
-                RECOVERY_LIMIT_SECONDS,
+                within=RECOVERY_LIMIT_SECONDS,
             )
             await asyncio.sleep(1.0)
         load.stop()

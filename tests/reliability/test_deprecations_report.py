@@ -1,4 +1,4 @@
-"""Issue 14: "may we delete `sessionId` today?" answered by the service, across restarts."""
+"""The service answers "may we delete `sessionId` today?", across restarts."""
 
 from __future__ import annotations
 

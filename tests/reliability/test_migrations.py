@@ -6,14 +6,9 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-import httpx
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -21,13 +16,17 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 from auth import DevIssuer
-from db.base import Base
 from db.engine import create_engine
 from db.migrate import alembic_config, downgrade, upgrade
-from tests.support.databases import PostgresDatabases, _asyncpg_dsn
-from tests.support.server_process import CLI, clean_environment, free_port, run_cli
-
-import db.models  # noqa: F401  isort: skip  (registers the tables on Base.metadata)
+from db.models import metadata
+from tests.support.server_process import (
+    CLI,
+    clean_environment,
+    free_port,
+    run_cli,
+    stop,
+    wait_until_answering,
+)
 
 
 def _revisions(url: str) -> list[tuple[str, str]]:
@@ -40,7 +39,7 @@ def _revisions(url: str) -> list[tuple[str, str]]:
 
 
 def _inspect(connection: Connection) -> dict[str, Any]:
-    """The schema as plain data, its difference from the models, and the revision."""
+    """The schema as plain data, its difference from db/models.py, and the revision."""
     context = MigrationContext.configure(connection, opts={"compare_type": True})
     inspector = inspect(connection)
     tables = {
@@ -64,7 +63,7 @@ def _inspect(connection: Connection) -> dict[str, Any]:
         for table in sorted(inspector.get_table_names())
     }
     return {
-        "diff": [repr(difference) for difference in compare_metadata(context, Base.metadata)],
+        "diff": [repr(difference) for difference in compare_metadata(context, metadata)],
         "tables": tables,
         "revision": context.get_current_revision(),
     }
@@ -80,29 +79,6 @@ def _state(url: str) -> dict[str, Any]:
             await engine.dispose()
 
     return asyncio.run(read())
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database no migration has touched."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}"
-        return
-    databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
-    name = f"onboarding_m_{uuid.uuid4().hex[:12]}"
-
-    async def admin(statement: str) -> None:
-        connection = await asyncpg.connect(_asyncpg_dsn(databases.server_url))
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield databases.url_of(name)
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def test_every_migration_downgrades_and_upgrades_again(empty_database_url: str) -> None:
@@ -188,31 +164,16 @@ def test_twenty_concurrent_starts_on_an_empty_database_all_succeed(
         # and every `serve` comes up ready
         deadline = time.monotonic() + START_LIMIT_SECONDS
         for base_url, process, stderr_path in serves:
-            while not _ready(base_url):
-                assert process.poll() is None, stderr_path.read_text()
-                assert time.monotonic() < deadline, "a replica did not start in time"
-                time.sleep(0.2)
+            wait_until_answering(
+                process, f"{base_url}/readyz", output=stderr_path.read_text, deadline=deadline
+            )
     finally:
         for process in migrates:
             if process.poll() is None:
                 process.kill()
                 process.communicate()
-        for _, process, _ in serves:
-            process.terminate()
-        for _, process, _ in serves:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(*(process for _, process, _ in serves))
     # and the database is at the newest revision, exactly the models' schema
     state = _state(empty_database_url)
     assert state["revision"] == _revisions(empty_database_url)[-1][0]
     assert state["diff"] == []
-
-
-def _ready(base_url: str) -> bool:
-    try:
-        return httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False

@@ -1,4 +1,4 @@
-"""Issue 14: with `serve --workers 2`, every scrape reads the service's total, and keeps it."""
+"""With `serve --workers 2`, every scrape reads the service's total, and keeps it."""
 
 from __future__ import annotations
 

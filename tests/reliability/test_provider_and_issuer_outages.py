@@ -3,40 +3,36 @@
 from __future__ import annotations
 
 from contextlib import ExitStack
-from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
 
 from app.settings import Settings
-from resolvers.secrets import SecretBox
 from tests.reliability.metrics_text import sample
 from tests.support.app import serving
 from tests.support.discovery import discover
 from tests.support.fake_exa import FakeExaConfig, run_fake_exa
 from tests.support.graphql import GraphQLClient
-from tests.support.jwks_server import DEFAULT_ISSUER, JWKSServer, SigningKey
+from tests.support.jwks_server import JWKSServer, SigningKey
 from tests.support.onboarding import COMPLETE_STEP, PROGRESS, SKIP_STEP, STEP_DATA
 
 EXA_KEY = "outage-test-key"
 
 
 async def test_onboarding_survives_provider_and_issuer_outages(
-    database_url: str, signing_key: SigningKey, token_for: Any, tmp_path: Path
+    settings: Settings, signing_key: SigningKey, token_for: Any
 ) -> None:
     with ExitStack() as outages:
         issuer = outages.enter_context(JWKSServer([signing_key]))
         exa = outages.enter_context(run_fake_exa(FakeExaConfig(api_key=EXA_KEY)))
-        settings = Settings(
-            database_url=database_url,
-            data_dir=tmp_path / "data",
-            jwks_url=issuer.url,
-            jwt_issuer=DEFAULT_ISSUER,
-            secret_key=SecretBox.generate_key(),
-            competitor_provider="exa",
-            exa_api_key=SecretStr(EXA_KEY),
-            exa_base_url=exa.base_url,
-            provider_timeout_seconds=2,
+        settings = settings.model_copy(
+            update={
+                "jwks_url": issuer.url,
+                "competitor_provider": "exa",
+                "exa_api_key": SecretStr(EXA_KEY),
+                "exa_base_url": exa.base_url,
+                "provider_timeout_seconds": 2,
+            }
         )
         async with serving(settings) as http:
             graphql = GraphQLClient(http, token_for, "user-a")

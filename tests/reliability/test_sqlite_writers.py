@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from auth import DevIssuer
 from db.engine import create_engine, write_transaction
-from db.models import ProgressRow
+from db.models import onboarding_progress
 from db.progress_repository import create_progress
 from db.timeouts import DatabaseTimeouts
 from resolvers.steps import STEP_NUMBERS
@@ -58,7 +58,7 @@ async def _writers_rows(database_url: str) -> int:
     engine = create_engine(database_url)
     try:
         async with engine.connect() as connection:
-            query = select(func.count()).where(ProgressRow.user_id.like("writer-%"))
+            query = select(func.count()).where(onboarding_progress.c.user_id.like("writer-%"))
             return int((await connection.execute(query)).scalar_one())
     finally:
         await engine.dispose()

@@ -21,7 +21,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,6 +30,7 @@ import httpx
 from auth import DevIssuer
 from tests.support.onboarding import PROGRESS
 from tests.support.server_process import Service, clean_environment, service
+from tests.support.waiting import until
 
 SERVING_AGAIN_WITHIN_SECONDS = 10.0
 LOAD_CLIENTS = 4
@@ -103,14 +103,6 @@ async def _steady_load(base_url: str, token: str, stop: asyncio.Event, seen: Cou
         await asyncio.gather(*(client_loop() for _ in range(LOAD_CLIENTS)))
 
 
-async def _until(check: Callable[[], bool], limit: float, what: str) -> float:
-    started = time.monotonic()
-    while not check():
-        assert time.monotonic() - started < limit, f"{what}: not within {limit} s"
-        await asyncio.sleep(0.05)
-    return time.monotonic() - started
-
-
 async def test_a_worker_killed_under_load_is_serving_again_within_10_s(
     tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:
@@ -130,9 +122,11 @@ async def test_a_worker_killed_under_load_is_serving_again_within_10_s(
         )
         loading = asyncio.create_task(_steady_load(running.base_url, token, stop, seen))
         try:
-            await _until(lambda: len(_workers(supervisor)) == 2, 60, "two workers")
+            await until(lambda: len(_workers(supervisor)) == 2, within=60, what="two workers")
             workers = _workers(supervisor)
-            await _until(lambda: workers <= _answered_by(running), 60, "both workers serving")
+            await until(
+                lambda: workers <= _answered_by(running), within=60, what="both workers serving"
+            )
             victim, survivor = sorted(workers)
 
             with _every_core_busy() as spinners:
@@ -146,8 +140,10 @@ async def test_a_worker_killed_under_load_is_serving_again_within_10_s(
                     new = _workers(supervisor) - {victim, survivor}
                     return bool(new & _answered_by(running))
 
-                serving_again = await _until(
-                    new_worker_answered, SERVING_AGAIN_WITHIN_SECONDS, "a new worker serving"
+                serving_again = await until(
+                    new_worker_answered,
+                    within=SERVING_AGAIN_WITHIN_SECONDS,
+                    what="a new worker serving",
                 )
         finally:
             stop.set()

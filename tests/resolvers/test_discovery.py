@@ -14,7 +14,7 @@ from discovery import (
     CompetitorProvider,
     DiscoveryRequest,
     DiscoveryResult,
-    ProviderRateLimitedError,
+    ProviderMisconfiguredError,
 )
 from resolvers.discovery import discover_competitors
 from resolvers.discovery_input import DiscoveryForm
@@ -44,11 +44,11 @@ class Hangs:
         raise AssertionError("unreachable")
 
 
-class Throttled:
-    name = "throttled"
+class Misconfigured:
+    name = "misconfigured"
 
     async def discover(self, request: DiscoveryRequest) -> DiscoveryResult:
-        raise ProviderRateLimitedError("The provider is throttling us.", retry_after=3)
+        raise ProviderMisconfiguredError("The provider refused our API key.")
 
 
 @pytest.fixture
@@ -88,6 +88,8 @@ async def test_a_provider_without_its_own_timeout_is_cut_off(
     assert [problem.code for problem in outcome.problems] == ["PROVIDER_UNAVAILABLE"]
 
 
-async def test_a_throttled_provider_is_rate_limited(services_with: Callable[..., Services]) -> None:
-    outcome = await discover_competitors(services_with(Throttled()), "user-a", FORM)
-    assert [problem.code for problem in outcome.problems] == ["RATE_LIMITED"]
+async def test_a_provider_error_reaches_the_client_with_its_code(
+    services_with: Callable[..., Services],
+) -> None:
+    outcome = await discover_competitors(services_with(Misconfigured()), "user-a", FORM)
+    assert [problem.code for problem in outcome.problems] == ["PROVIDER_MISCONFIGURED"]

@@ -11,15 +11,16 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.discovery_repository import insert_discovery
 from db.engine import create_engine, read_transaction, write_transaction
-from db.models import CompetitorDiscoveryRow
+from db.models import competitor_discoveries
 from db.records import DiscoveryRecord, DiscoveryStatus
 from discovery import (
     Competitor,
@@ -139,21 +140,20 @@ async def abandoned_job(engine: AsyncEngine, *, attempts: int) -> str:
             lease_expires_at=now - timedelta(minutes=1),
         )
         await connection.execute(
-            update(CompetitorDiscoveryRow)
-            .where(CompetitorDiscoveryRow.id == record.id)
+            update(competitor_discoveries)
+            .where(competitor_discoveries.c.id == record.id)
             .values(attempts=attempts)
         )
     return record.id
 
 
-async def row(engine: AsyncEngine, job_id: str) -> CompetitorDiscoveryRow:
+async def row(engine: AsyncEngine, job_id: str) -> Row[Any]:
     async with read_transaction(engine) as connection:
-        found = (
+        return (
             await connection.execute(
-                select(CompetitorDiscoveryRow).where(CompetitorDiscoveryRow.id == job_id)
+                select(competitor_discoveries).where(competitor_discoveries.c.id == job_id)
             )
         ).one()
-    return found  # type: ignore[no-any-return]
 
 
 async def test_a_job_whose_process_died_is_taken_over_and_completed(engine: AsyncEngine) -> None:
@@ -242,8 +242,8 @@ async def test_a_process_whose_lease_was_taken_stops_and_writes_nothing(
     # when another process takes the job (as after the first one stalled past its lease)
     async with write_transaction(engine) as connection:
         await connection.execute(
-            update(CompetitorDiscoveryRow)
-            .where(CompetitorDiscoveryRow.id == job_id)
+            update(competitor_discoveries)
+            .where(competitor_discoveries.c.id == job_id)
             .values(lease_owner="the-other-process")
         )
     # then the first process gives the job up at its next renewal, without answering
@@ -285,8 +285,8 @@ async def test_the_database_admits_one_active_job_per_user_and_question(
     # and once the first is final, a new one for the same question is accepted
     async with write_transaction(engine) as connection:
         await connection.execute(
-            update(CompetitorDiscoveryRow)
-            .where(CompetitorDiscoveryRow.id == job_id)
+            update(competitor_discoveries)
+            .where(competitor_discoveries.c.id == job_id)
             .values(status="FAILED")
         )
         await insert_discovery(connection, twin, question_hash=stored.question_hash)

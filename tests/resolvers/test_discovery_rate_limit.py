@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import create_engine, read_transaction, write_transaction
-from db.models import DiscoveryReservationRow
+from db.models import discovery_reservations
 from resolvers.catalog import catalog_provider
 from resolvers.discovery_jobs import DiscoveryJobs
 from resolvers.discovery_rate_limit import reserve_within_limit
@@ -43,7 +43,7 @@ async def reserve(engine: AsyncEngine, user_id: str, at: datetime) -> tuple[str,
 
 async def reserved(engine: AsyncEngine) -> set[str]:
     async with read_transaction(engine) as connection:
-        return set((await connection.execute(select(DiscoveryReservationRow.id))).scalars())
+        return set((await connection.execute(select(discovery_reservations.c.id))).scalars())
 
 
 async def test_the_sweep_forgets_reservations_once_they_no_longer_count(

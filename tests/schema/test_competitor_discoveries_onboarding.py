@@ -6,15 +6,9 @@ from typing import Any
 
 import pytest
 
-from app.settings import Settings
 from tests.support.discovery import DISCOVERIES, DISCOVERY, discovered
 from tests.support.graphql import GraphQLClient
 from tests.support.onboarding import COMPLETE_STEP, RESET_ONBOARDING, STEP_DATA
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"competitor_provider": "catalog", "exa_api_key": None})
 
 
 async def complete(graphql: GraphQLClient, **fields: Any) -> dict[str, Any]:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from app.settings import Settings
+from db.catalog_repository import all_catalog_entries
+from db.engine import create_engine, read_transaction
 from tests.support.app import serving
 from tests.support.discovery import DISCOVER, discovered
 from tests.support.graphql import GraphQLClient
@@ -38,12 +40,6 @@ WIDGETS = {
 WIDGET_REQUEST = {"userUrl": "https://clockwork-friends.com", "industryContext": "clockwork"}
 
 
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    # The catalog, whatever the environment says about Exa.
-    return settings.model_copy(update={"competitor_provider": "catalog", "exa_api_key": None})
-
-
 async def test_an_ecommerce_request_ranks_ecommerce_companies_first(
     graphql: GraphQLClient,
 ) -> None:
@@ -63,9 +59,11 @@ async def test_an_ecommerce_request_ranks_ecommerce_companies_first(
     assert found["researchSummary"]["keyFindings"]
 
 
-def import_catalog(path: Path, database_url: str) -> subprocess.CompletedProcess[str]:
+def import_catalog(
+    path: Path, database_url: str, *, cli: Sequence[str] = (CLI,)
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [CLI, "catalog", "import", str(path)],
+        [*cli, "catalog", "import", str(path)],
         env=clean_environment({"ONBOARDING_DATABASE_URL": database_url}),
         capture_output=True,
         text=True,
@@ -95,6 +93,26 @@ def test_catalog_import_adds_entries_the_api_then_ranks(
     found = asyncio.run(discover_once(settings, token_for, WIDGET_REQUEST))
     assert found["competitors"][0]["domain"] == "tinywidgets.co.uk"
     assert found["competitors"][0]["title"] == "Tiny Widgets"
+
+
+async def catalog_domains(database_url: str) -> list[str]:
+    engine = create_engine(database_url)
+    try:
+        async with read_transaction(engine) as connection:
+            return [entry.domain for entry in await all_catalog_entries(connection)]
+    finally:
+        await engine.dispose()
+
+
+def test_python_m_app_cli_imports_the_catalog(database_url: str, tmp_path: Path) -> None:
+    # given a JSON Lines file with a company not in the sample
+    catalog = tmp_path / "extra.jsonl"
+    catalog.write_text(json.dumps(WIDGETS) + "\n", encoding="utf-8")
+    # when the module, not the console script, runs the import
+    done = import_catalog(catalog, database_url, cli=(sys.executable, "-m", "app.cli"))
+    # then the `catalog` group was there to run it, and the entry arrived
+    assert done.returncode == 0, done.stderr
+    assert "tinywidgets.co.uk" in asyncio.run(catalog_domains(database_url))
 
 
 def test_catalog_import_names_the_bad_line_and_imports_nothing(

@@ -28,7 +28,7 @@ async def test_asking_for_25_gives_25_competitors_none_on_the_users_site(
     settings: Settings, token_for: Callable[[str], str]
 ) -> None:
     # given a fake Exa whose pages include acme.com and blog.acme.com
-    async with exa_api(settings, token_for, FakeExaConfig(api_key=KEY)) as (graphql, fake):
+    async with exa_api(settings, token_for, FakeExaConfig(api_key=KEY)) as (graphql, fake, _):
         # when 25 competitors are asked for acme.com
         response, payload = await post_discover(graphql, numResults=25)
         first_call = fake.calls("/findSimilar")[0]
@@ -52,7 +52,7 @@ async def test_asking_for_25_gives_25_competitors_none_on_the_users_site(
 async def test_two_429s_then_success(settings: Settings, token_for: Callable[[str], str]) -> None:
     # given a fake that throttles the first two calls
     config = FakeExaConfig(api_key=KEY, leading_429s=2, retry_after="0")
-    async with exa_api(settings, token_for, config) as (graphql, fake):
+    async with exa_api(settings, token_for, config) as (graphql, fake, _):
         # when discovering
         response, payload = await post_discover(graphql, numResults=5)
         calls = len(fake.calls("/findSimilar"))
@@ -68,7 +68,7 @@ async def test_persistent_500s_answer_provider_unavailable_with_http_200(
 ) -> None:
     # given a fake that always fails
     config = FakeExaConfig(api_key=KEY, always_500=True)
-    async with exa_api(settings, token_for, config) as (graphql, _):
+    async with exa_api(settings, token_for, config) as (graphql, _, _):
         # when discovering
         response, payload = await post_discover(graphql)
     # then the client gets a user error, not a server error
@@ -83,7 +83,7 @@ async def test_a_slow_provider_is_unavailable_within_the_timeout_plus_a_second(
 ) -> None:
     # given a fake slower than the 1 s provider timeout
     config = FakeExaConfig(api_key=KEY, delay=5.0)
-    async with exa_api(settings, token_for, config) as (graphql, _):
+    async with exa_api(settings, token_for, config) as (graphql, _, _):
         # when discovering
         started = time.monotonic()
         response, payload = await post_discover(graphql)
@@ -99,7 +99,7 @@ async def test_a_rejected_key_is_provider_misconfigured(
 ) -> None:
     # given a fake that expects another key
     config = FakeExaConfig(api_key="the-real-key")
-    async with exa_api(settings, token_for, config) as (graphql, _):
+    async with exa_api(settings, token_for, config) as (graphql, _, _):
         # when discovering
         response, payload = await post_discover(graphql)
     # then the error says the provider is misconfigured, without the key
@@ -112,7 +112,7 @@ async def test_messy_social_answers_come_out_as_urls_or_null(
     settings: Settings, token_for: Callable[[str], str]
 ) -> None:
     # given a fake whose social search answers "", true, 1, relative paths and bare hosts
-    async with exa_api(settings, token_for, FakeExaConfig(api_key=KEY)) as (graphql, _):
+    async with exa_api(settings, token_for, FakeExaConfig(api_key=KEY)) as (graphql, _, _):
         # when discovering
         _, payload = await post_discover(graphql, numResults=3)
     # then every account is an https URL on its own network, or null
@@ -133,7 +133,7 @@ async def test_a_cache_hit_makes_no_provider_call(
     settings: Settings, token_for: Callable[[str], str]
 ) -> None:
     # given one discovery made through Exa
-    async with exa_api(settings, token_for, FakeExaConfig(api_key=KEY)) as (graphql, fake):
+    async with exa_api(settings, token_for, FakeExaConfig(api_key=KEY)) as (graphql, fake, _):
         _, first = await post_discover(graphql, numResults=5)
         calls_before = len(fake.requests)
         # when the identical request is made again

@@ -16,13 +16,7 @@ PER_MINUTE = 3
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return settings.model_copy(
-        update={
-            "competitor_provider": "catalog",
-            "exa_api_key": None,
-            "discoveries_per_minute": PER_MINUTE,
-        }
-    )
+    return settings.model_copy(update={"discoveries_per_minute": PER_MINUTE})
 
 
 @pytest.mark.parametrize(

@@ -19,11 +19,11 @@ from app.settings import Settings
 from resolvers.secrets import SecretBox
 from tests.support.app import http_client_for, running_app
 from tests.support.discovery import DISCOVER_JOB
-from tests.support.discovery_jobs import until
 from tests.support.fake_exa import FakeExaConfig, run_fake_exa
 from tests.support.graphql import GraphQLClient
 from tests.support.jwks_server import DEFAULT_ISSUER, JWKSServer
 from tests.support.statements import counted_statements
+from tests.support.waiting import until
 
 KEY = "announced-wait-exa-key"
 POLL_SECONDS = 0.02

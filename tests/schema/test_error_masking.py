@@ -5,28 +5,18 @@ from __future__ import annotations
 import logging
 
 import pytest
-from sqlalchemy import text
 
-from db.engine import create_engine
+from tests.support.databases import drop_steps_table
 from tests.support.graphql import GraphQLClient
 
 PROGRESS = "{ onboardingProgress { currentStep } }"
-
-
-async def _break_the_database(database_url: str) -> None:
-    engine = create_engine(database_url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP TABLE onboarding_steps"))
-    finally:
-        await engine.dispose()
 
 
 async def test_an_unexpected_error_is_masked_and_logged(
     graphql: GraphQLClient, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     # given a database that fails every query (its table is gone)
-    await _break_the_database(database_url)
+    await drop_steps_table(database_url)
     # when the viewer reads their progress
     with caplog.at_level(logging.ERROR):
         response = await graphql.post(PROGRESS, headers={"x-request-id": "support-ticket-42"})

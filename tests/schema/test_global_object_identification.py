@@ -44,11 +44,6 @@ query Node($id: ID!) {
 NODES = "query Nodes($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }"
 
 
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"competitor_provider": "catalog", "exa_api_key": None})
-
-
 def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 

@@ -8,9 +8,6 @@ PostgreSQL.
 
 from __future__ import annotations
 
-import pytest
-
-from app.settings import Settings
 from tests.support.discovery import discovered
 from tests.support.graphql import GraphQLClient
 from tests.support.onboarding import STEP_DATA
@@ -55,11 +52,6 @@ query History($first: Int) {
   competitorDiscoveries(first: $first) { totalCount edges { cursor node { id } } }
 }
 """
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"competitor_provider": "catalog", "exa_api_key": None})
 
 
 async def test_step_mutations_answer_the_step_and_progress_the_viewer_query_holds(

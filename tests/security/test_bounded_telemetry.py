@@ -1,4 +1,4 @@
-"""Issue 10 point 2: what clients name cannot grow /metrics, and a scrape leaves the loop alone."""
+"""What clients name cannot grow /metrics, and a scrape leaves the loop alone."""
 
 from __future__ import annotations
 
@@ -31,9 +31,8 @@ USAGE = "onboarding_deprecated_usage_total"
 COORDINATE = "Query.onboardingProgress(sessionId:)"
 
 
-@pytest.fixture
-def database_url(sqlite_only_database_url: str) -> str:
-    return sqlite_only_database_url
+# About HTTP, tokens or work per document: the database engine makes no difference.
+pytestmark = pytest.mark.sqlite_only
 
 
 def _series(exposition: str) -> list[Sample]:
@@ -76,7 +75,7 @@ async def test_two_thousand_operation_and_client_names_leave_metrics_bounded(
 async def test_anonymous_operation_names_take_no_more_than_the_bound(
     graphql: GraphQLClient, http: httpx.AsyncClient
 ) -> None:
-    # given the attack of the issue: 2,000 anonymous `query OpNNNN { __typename }`
+    # given 2,000 anonymous `query OpNNNN { __typename }`
     anonymous = graphql.as_user(None)
     for number in range(NAMES):
         assert (await anonymous.post(f"query Op{number:04d} {{ __typename }}")).status_code == 200

@@ -19,9 +19,8 @@ EVIL = "https://evil.test"
 INTROSPECT = "{ __schema { queryType { name } } }"
 
 
-@pytest.fixture
-def database_url(sqlite_only_database_url: str) -> str:
-    return sqlite_only_database_url
+# About HTTP, tokens or work per document: the database engine makes no difference.
+pytestmark = pytest.mark.sqlite_only
 
 
 def preflight(origin: str) -> dict[str, str]:

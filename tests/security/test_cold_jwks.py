@@ -1,4 +1,4 @@
-"""Issue 10.8: before the issuer's keys were ever fetched, traffic cannot make us hammer it.
+"""Before the issuer's keys were ever fetched, traffic cannot make us hammer it.
 
 Requests with the right `iss` and anonymous readiness probes all wait out the
 same cooldown after a failed fetch, and `/readyz` names the failing part only.
@@ -23,9 +23,8 @@ VIEWER = "{ viewer { id } }"
 NOT_READY = {"status": "unavailable", "database": "ok", "jwks": "unavailable"}
 
 
-@pytest.fixture
-def database_url(sqlite_only_database_url: str) -> str:
-    return sqlite_only_database_url
+# About HTTP, tokens or work per document: the database engine makes no difference.
+pytestmark = pytest.mark.sqlite_only
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Issue 10.3: discovery cost control. Provider attempts are reserved before the call
+"""Discovery cost control. Provider attempts are reserved before the call
 (with the job row), failed ones count, the rate limit cannot be overshot by concurrent
 requests nor given back by hard resets, and provider calls are capped per user and in
 total.
@@ -10,23 +10,22 @@ Provider attempts are counted at the fake Exa on 127.0.0.1 (each discovery asks
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from app.settings import Settings
-from tests.support.discovery import DISCOVERY_JOB, final_discovery
+from tests.support.discovery import DISCOVERY_JOB, EXA_KEY, final_discovery
 from tests.support.discovery_jobs import (
-    KEY,
     PER_MINUTE,
     exa_jobs,
+    held_exa,
     provider_attempts,
     site,
     start,
-    until,
 )
 from tests.support.fake_exa import FakeExaConfig
 from tests.support.onboarding import RESET_ONBOARDING
+from tests.support.waiting import until
 
 DISCOVERY_READS = """
 query Reads($id: ID!, $ids: [ID!]!) {
@@ -42,7 +41,7 @@ async def test_forty_concurrent_discoveries_cause_at_most_the_limit_of_provider_
     settings: Settings, token_for: Callable[[str], str]
 ) -> None:
     # given the per-minute limit of 10 new discoveries
-    async with exa_jobs(settings, token_for, FakeExaConfig(api_key=KEY)) as (graphql, fake, _):
+    async with exa_jobs(settings, token_for, FakeExaConfig(api_key=EXA_KEY)) as (graphql, fake, _):
         # when one user asks 40 different questions at once
         payloads = await asyncio.gather(
             *(start(graphql, userUrl=site(n), numResults=1) for n in range(40))
@@ -58,7 +57,7 @@ async def test_failed_attempts_count_against_the_limit(
     settings: Settings, token_for: Callable[[str], str]
 ) -> None:
     # given a provider that fails every call
-    config = FakeExaConfig(api_key=KEY, always_500=True)
+    config = FakeExaConfig(api_key=EXA_KEY, always_500=True)
     async with exa_jobs(settings, token_for, config, provider_timeout_seconds=1) as (
         graphql,
         fake,
@@ -87,10 +86,8 @@ async def test_provider_calls_are_capped_per_user_and_in_total(
     settings: Settings, token_for: Callable[[str], str]
 ) -> None:
     # given at most 2 running discoveries per user and 3 in all
-    gate = threading.Event()
     caps = {"discoveries_running_per_user": 2, "discoveries_running_total": 3}
-    config = FakeExaConfig(api_key=KEY, gate=gate)
-    async with exa_jobs(settings, token_for, config, **caps) as (graphql, fake, _):
+    async with exa_jobs(settings, token_for, held_exa(), **caps) as (graphql, fake, _):
         # when two users each start four discoveries
         started = [
             (await start(graphql.as_user(user), userUrl=site(n), wait=False))["discovery"]
@@ -111,7 +108,7 @@ async def test_provider_calls_are_capped_per_user_and_in_total(
         assert statuses[:4].count("RUNNING") <= 2
         assert statuses[4:].count("RUNNING") <= 2
         # and once the provider answers, every one of them completes in turn
-        gate.set()
+        fake.release()
         finals = [
             await final_discovery(graphql.as_user(user), found["id"])
             for user, found in zip(["user-a"] * 4 + ["user-b"] * 4, started, strict=True)
@@ -124,7 +121,7 @@ async def test_hard_resets_give_back_no_attempts(
     settings: Settings, token_for: Callable[[str], str]
 ) -> None:
     # given the per-minute limit of 10 new discoveries
-    async with exa_jobs(settings, token_for, FakeExaConfig(api_key=KEY)) as (graphql, fake, _):
+    async with exa_jobs(settings, token_for, FakeExaConfig(api_key=EXA_KEY)) as (graphql, fake, _):
         # when one user asks 20 different questions, each followed by a hard reset
         payloads: list[dict[str, Any]] = []
         for n in range(2 * PER_MINUTE):

@@ -1,4 +1,4 @@
-"""Issue 10 point 5: large distinct documents cannot grow what is kept per document."""
+"""Large distinct documents cannot grow what is kept per document."""
 
 from __future__ import annotations
 
@@ -14,15 +14,18 @@ from app.settings import Settings
 from schema import DocumentCaches
 from schema.extensions.document_cache import DocumentCache, retained_bytes
 from schema.extensions.limit_tokens import TOKEN_COUNTS
-from tests.support.app import running_app
 
 CACHE_BYTES = 2 * 1024 * 1024
 DOCUMENTS = 40
 
 
+# About HTTP, tokens or work per document: the database engine makes no difference.
+pytestmark = pytest.mark.sqlite_only
+
+
 @pytest.fixture
-def database_url(sqlite_only_database_url: str) -> str:
-    return sqlite_only_database_url
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"document_cache_bytes": CACHE_BYTES})
 
 
 def _document(characters: int) -> str:
@@ -50,62 +53,50 @@ async def _post(http: httpx.AsyncClient, query: str) -> None:
 
 
 async def test_many_large_distinct_documents_stay_under_each_caches_byte_bound(
-    settings: Settings,
+    app: FastAPI, http: httpx.AsyncClient
 ) -> None:
     # given the service with 2 MiB per-document caches
-    configured = settings.model_copy(update={"document_cache_bytes": CACHE_BYTES})
-    async with running_app(configured) as app:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            caches = _caches(app)
-            # when 40 distinct anonymous documents of 100 KB each arrive (4 MB of text)
-            for _ in range(DOCUMENTS):
-                await _post(http, _document(100_000))
-                # then after every one, no cache holds more than its bound
-                for name, cache in caches.items():
-                    assert cache.bytes_held <= cache.max_bytes, name
-            # and the parsed documents were kept as far as the bound allows, no further
-            parsed = caches["parsed"]
-            assert 0 < len(parsed) < DOCUMENTS
-            assert parsed.bytes_held > CACHE_BYTES // 2
+    caches = _caches(app)
+    # when 40 distinct anonymous documents of 100 KB each arrive (4 MB of text)
+    for _ in range(DOCUMENTS):
+        await _post(http, _document(100_000))
+        # then after every one, no cache holds more than its bound
+        for name, cache in caches.items():
+            assert cache.bytes_held <= cache.max_bytes, name
+    # and the parsed documents were kept as far as the bound allows, no further
+    parsed = caches["parsed"]
+    assert 0 < len(parsed) < DOCUMENTS
+    assert parsed.bytes_held > CACHE_BYTES // 2
 
 
-async def test_a_document_is_charged_what_it_holds(settings: Settings) -> None:
-    configured = settings.model_copy(update={"document_cache_bytes": CACHE_BYTES})
-    async with running_app(configured) as app:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            parsed = _caches(app)["parsed"]
-            document = _document(100_000)
-            # when one 100 KB document is parsed and kept
-            await _post(http, document)
-            # then its entry is charged at least its text, once in the source and once as a value
-            assert len(parsed) == 1
-            assert parsed.bytes_held >= 2 * 100_000
-            # and sending it again keeps one entry, charged the same
-            held = parsed.bytes_held
-            await _post(http, document)
-            assert (len(parsed), parsed.bytes_held) == (1, held)
+async def test_a_document_is_charged_what_it_holds(app: FastAPI, http: httpx.AsyncClient) -> None:
+    parsed = _caches(app)["parsed"]
+    document = _document(100_000)
+    # when one 100 KB document is parsed and kept
+    await _post(http, document)
+    # then its entry is charged at least its text, once in the source and once as a value
+    assert len(parsed) == 1
+    assert parsed.bytes_held >= 2 * 100_000
+    # and sending it again keeps one entry, charged the same
+    held = parsed.bytes_held
+    await _post(http, document)
+    assert (len(parsed), parsed.bytes_held) == (1, held)
 
 
 async def test_a_document_bigger_than_an_eighth_of_the_cache_is_not_kept(
-    settings: Settings,
+    app: FastAPI, http: httpx.AsyncClient
 ) -> None:
-    configured = settings.model_copy(update={"document_cache_bytes": CACHE_BYTES})
-    async with running_app(configured) as app:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            caches = _caches(app)
-            # given a cache holding a client's document
-            await _post(http, _document(1_000))
-            parsed = caches["parsed"]
-            kept = (len(parsed), parsed.bytes_held)
-            # when a 900 KB document arrives (a 1 MB body holds it)
-            await _post(http, _document(900_000))
-            # then it is answered but not kept, and the client's document stays
-            assert (len(parsed), parsed.bytes_held) == kept
-            for name, cache in caches.items():
-                assert cache.bytes_held <= cache.max_bytes, name
+    caches = _caches(app)
+    # given a cache holding a client's document
+    await _post(http, _document(1_000))
+    parsed = caches["parsed"]
+    kept = (len(parsed), parsed.bytes_held)
+    # when a 900 KB document arrives (a 1 MB body holds it)
+    await _post(http, _document(900_000))
+    # then it is answered but not kept, and the client's document stays
+    assert (len(parsed), parsed.bytes_held) == kept
+    for name, cache in caches.items():
+        assert cache.bytes_held <= cache.max_bytes, name
 
 
 def test_retained_bytes_counts_shared_text_once_and_stops_at_the_bound() -> None:

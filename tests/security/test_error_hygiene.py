@@ -7,10 +7,9 @@ import re
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from app.settings import Settings
-from db.engine import create_engine
+from tests.support.databases import drop_steps_table
 from tests.support.graphql import GraphQLClient
 from tests.support.onboarding import COMPLETE_STEP, GEMINI_KEY, STEP_DATA
 
@@ -68,9 +67,8 @@ MALFORMED: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-@pytest.fixture
-def database_url(sqlite_only_database_url: str) -> str:
-    return sqlite_only_database_url
+# About HTTP, tokens or work per document: the database engine makes no difference.
+pytestmark = pytest.mark.sqlite_only
 
 
 @pytest.mark.parametrize("case", [name for name, _ in MALFORMED])
@@ -121,12 +119,7 @@ async def test_an_unexpected_failure_carries_the_request_id_the_log_has(
     graphql: GraphQLClient, database_url: str, caplog: pytest.LogCaptureFixture, query: str
 ) -> None:
     # given a database whose tables are gone (every statement fails)
-    engine = create_engine(database_url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP TABLE onboarding_steps"))
-    finally:
-        await engine.dispose()
+    await drop_steps_table(database_url)
     # when a query or mutation fails unexpectedly (no request id offered by the client)
     with caplog.at_level(logging.ERROR):
         response = await graphql.post(query)

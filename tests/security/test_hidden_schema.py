@@ -1,4 +1,4 @@
-"""Issue 10.9: production hides the schema by default, and typos do not reveal it.
+"""Production hides the schema by default, and typos do not reveal it.
 
 GraphiQL and introspection are off in production unless configured back on;
 whenever introspection is off, no error says "Did you mean …?".
@@ -45,9 +45,8 @@ TYPOS: dict[str, tuple[dict[str, Any], str]] = {
 }
 
 
-@pytest.fixture
-def database_url(sqlite_only_database_url: str) -> str:
-    return sqlite_only_database_url
+# About HTTP, tokens or work per document: the database engine makes no difference.
+pytestmark = pytest.mark.sqlite_only
 
 
 def production(settings: Settings, **values: Any) -> Settings:

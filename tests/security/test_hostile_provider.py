@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.settings import Settings
 from db.engine import create_engine
-from db.models import CompetitorDiscoveryRow
+from db.models import competitor_discoveries
 from discovery.sanitise import (
     MAX_AUTHOR,
     MAX_HIGHLIGHT,
@@ -66,7 +66,7 @@ async def stored_results(database_url: str) -> list[str]:
     engine = create_engine(database_url)
     try:
         async with engine.connect() as connection:
-            rows = (await connection.execute(select(CompetitorDiscoveryRow.result))).scalars()
+            rows = (await connection.execute(select(competitor_discoveries.c.result))).scalars()
             return [json.dumps(row) for row in rows]
     finally:
         await engine.dispose()
@@ -100,7 +100,7 @@ async def test_a_hostile_providers_answer_is_stored_sanitised_and_bounded(
         similar_results=[hostile_result(n) for n in range(RESULTS)],
         social_results=SOCIAL,
     )
-    async with exa_api(settings, token_for, config, timeout_seconds=20) as (graphql, _):
+    async with exa_api(settings, token_for, config, provider_timeout_seconds=20) as (graphql, _, _):
         # when a discovery is made and then read back
         made = (
             await graphql.execute(

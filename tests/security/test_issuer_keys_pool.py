@@ -1,4 +1,4 @@
-"""Issue 10.4: slow competitor discoveries cannot starve the fetch of the issuer's keys.
+"""Slow competitor discoveries cannot starve the fetch of the issuer's keys.
 
 The provider's HTTP pool is filled with calls a stalling Exa never answers;
 then the issuer rotates in a new key and a token signed with it arrives. The
@@ -8,7 +8,6 @@ key fetch must not queue behind the provider's calls.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -21,6 +20,7 @@ from tests.support.discovery import DISCOVER
 from tests.support.fake_exa import FakeExa, FakeExaConfig, run_fake_exa
 from tests.support.graphql import GraphQLClient
 from tests.support.jwks_server import JWKSServer, SigningKey, mint
+from tests.support.waiting import until
 
 EXA_KEY = "pool-test-key"
 # Each discovery makes two provider calls at once (similar sites, social profiles).
@@ -28,9 +28,8 @@ CALLS_PER_DISCOVERY = 2
 STALL_SECONDS = 120.0
 
 
-@pytest.fixture
-def database_url(sqlite_only_database_url: str) -> str:
-    return sqlite_only_database_url
+# About HTTP, tokens or work per document: the database engine makes no difference.
+pytestmark = pytest.mark.sqlite_only
 
 
 @pytest.fixture
@@ -38,13 +37,6 @@ def stalling_exa() -> Iterator[FakeExa]:
     """An Exa that holds every call open until the test ends."""
     with run_fake_exa(FakeExaConfig(api_key=EXA_KEY, delay=STALL_SECONDS)) as fake:
         yield fake
-
-
-async def wait_until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + 60
-    while not condition():
-        assert time.monotonic() < deadline, what
-        await asyncio.sleep(0.05)
 
 
 async def test_a_rotated_key_verifies_while_slow_discoveries_fill_the_provider_pool(
@@ -79,9 +71,10 @@ async def test_a_rotated_key_verifies_while_slow_discoveries_fill_the_provider_p
             for n in range(pool_size // CALLS_PER_DISCOVERY + 10)
         ]
         try:
-            await wait_until(
+            await until(
                 lambda: len(stalling_exa.requests) >= pool_size,
-                "the provider's pool never filled up",
+                within=60,
+                what="the provider's pool filling up",
             )
             # when the issuer rotates in a new key and a token signed with it arrives
             rotated = SigningKey.generate("rotated-while-busy")

@@ -20,9 +20,8 @@ COOLDOWN_SECONDS = 0.5
 STORM_COOLDOWN_SECONDS = 4.0
 
 
-@pytest.fixture
-def database_url(sqlite_only_database_url: str) -> str:
-    return sqlite_only_database_url
+# About HTTP, tokens or work per document: the database engine makes no difference.
+pytestmark = pytest.mark.sqlite_only
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Issue 10.14: a `sub` no database column can hold is an invalid token, on every database.
+"""A `sub` no database column can hold is an invalid token, on every database.
 
 A `sub` longer than 255 characters, with control characters or with text that
 is not valid UTF-8 used to work for `viewer { id }` and fail with

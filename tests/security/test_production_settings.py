@@ -1,4 +1,4 @@
-"""Issue 10.9: production refuses to start on weak settings, and says which."""
+"""Production refuses to start on weak settings, and says which."""
 
 from __future__ import annotations
 

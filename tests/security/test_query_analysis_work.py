@@ -49,9 +49,8 @@ CLIENT_OPERATIONS = sorted(
 )
 
 
-@pytest.fixture
-def database_url(sqlite_only_database_url: str) -> str:
-    return sqlite_only_database_url
+# About HTTP, tokens or work per document: the database engine makes no difference.
+pytestmark = pytest.mark.sqlite_only
 
 
 def walk(document: str, maxima: Maxima) -> Walk:

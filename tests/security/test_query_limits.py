@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from graphql import get_introspection_query
-from sqlalchemy import event
 
-from app.runtime import Runtime
 from app.settings import Settings
 from tests.support.app import http_client_for, running_app
 from tests.support.graphql import GraphQLClient
 from tests.support.hostile_documents import fragment_chain, fragment_doubling
+from tests.support.statements import counted_statements
 
 INTROSPECTION = get_introspection_query(input_value_deprecation=True)
 
@@ -65,26 +62,8 @@ query History($first: Int = 100) {
 FRAGMENT_BOMB = fragment_doubling(40)
 
 
-@pytest.fixture
-def database_url(sqlite_only_database_url: str) -> str:
-    return sqlite_only_database_url
-
-
-@contextmanager
-def counting_sql(app: FastAPI) -> Iterator[list[str]]:
-    """Every SQL statement the app runs while inside."""
-    runtime: Runtime = app.state.runtime
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statements.append(args[2])
-
-    engine = runtime.services.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+# About HTTP, tokens or work per document: the database engine makes no difference.
+pytestmark = pytest.mark.sqlite_only
 
 
 def codes(response: httpx.Response) -> list[str]:
@@ -116,7 +95,7 @@ async def test_each_bomb_is_rejected_before_execution(
     app: FastAPI, graphql: GraphQLClient, bomb: str, code: str
 ) -> None:
     # given a signed-in viewer / when they send a query over one limit
-    with counting_sql(app) as statements:
+    with counted_statements(app) as statements:
         response = await graphql.post(bomb)
     # then it answers the limit's code, no data, and no resolver touched the database
     assert_rejected_before_execution(response, code, statements)
@@ -140,7 +119,7 @@ async def test_a_query_exactly_at_the_depth_limit_runs(settings: Settings, token
 
 async def test_the_cost_error_names_the_cost(app: FastAPI, graphql: GraphQLClient) -> None:
     # when the history is asked for 100 discoveries with all their competitors
-    with counting_sql(app) as statements:
+    with counted_statements(app) as statements:
         response = await graphql.post(COST_BOMB)
     error = assert_rejected_before_execution(response, "MAX_COST_EXCEEDED", statements)
     # then the cost is 1 (connection) + 100 x (edge + node + 100 competitors) = 10201
@@ -177,7 +156,7 @@ async def test_a_fragment_doubling_document_is_refused_before_execution(
 ) -> None:
     # given 1.6 KB that expands to 2^40 selections, sent anonymously
     # when it is posted, or sent as a query over GET
-    with counting_sql(app) as statements:
+    with counted_statements(app) as statements:
         if method == "POST":
             response = await http.post("/graphql", json={"query": FRAGMENT_BOMB})
         else:
@@ -196,7 +175,7 @@ async def test_a_chain_too_long_to_validate_is_refused_with_a_code(
 ) -> None:
     # given 230 fragments, each spreading the one before (within the token limit)
     # when it is posted
-    with counting_sql(app) as statements:
+    with counted_statements(app) as statements:
         response = await http.post("/graphql", json={"query": fragment_chain(230)})
     # then graphql-core's giving up is answered as a refusal with a code, and nothing ran
     error = assert_rejected_before_execution(response, "QUERY_TOO_COMPLEX", statements)
@@ -214,7 +193,7 @@ async def test_a_mutation_over_the_cost_changes_nothing(
     app: FastAPI, graphql: GraphQLClient
 ) -> None:
     # when ten aliased discoveries (102 each) are sent in one mutation
-    with counting_sql(app) as statements:
+    with counted_statements(app) as statements:
         response = await graphql.post(MUTATION_COST_BOMB)
     assert_rejected_before_execution(response, "MAX_COST_EXCEEDED", statements)
     # then no discovery was made
@@ -242,7 +221,7 @@ async def test_a_document_nested_past_the_parser_is_refused_unexecuted(
 ) -> None:
     # given nesting far past anything valid (graphql-core stops parsing it)
     bomb = "{ viewer " + "{ onboarding " * 400 + "{ id" + " }" * 402
-    with counting_sql(app) as statements:
+    with counted_statements(app) as statements:
         response = await graphql.post(bomb)
     # then it is answered as an error with no data, and nothing ran
     assert response.json().get("data") is None

@@ -23,9 +23,8 @@ STEP_1_STATUS = "{ onboardingStep(number: 1) { status } }"
 MAX_BODY = 4096
 
 
-@pytest.fixture
-def database_url(sqlite_only_database_url: str) -> str:
-    return sqlite_only_database_url
+# About HTTP, tokens or work per document: the database engine makes no difference.
+pytestmark = pytest.mark.sqlite_only
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Issue 10 point 13: connections that trickle their headers or body are closed, within a bound.
+"""Connections that trickle their headers or body are closed, within a bound.
 
 Against `onboarding-api serve` with raw sockets. The service is given 1 s for a
 request's headers and 1 s for its body; each client trickles one byte every

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.settings import Settings
 from db.engine import create_engine
-from db.models import StepRow
+from db.models import onboarding_steps
 from resolvers.secrets import SecretBox
 from resolvers.step_secrets import is_secret_name, mask_secret, split_secrets
 from tests.support.graphql import GraphQLClient
@@ -26,8 +26,8 @@ async def raw_step(database_url: str, number: int) -> Any:
     try:
         async with engine.connect() as connection:
             result = await connection.execute(
-                select(StepRow.data, StepRow.encrypted_secrets).where(
-                    StepRow.user_id == "user-a", StepRow.number == number
+                select(onboarding_steps.c.data, onboarding_steps.c.encrypted_secrets).where(
+                    onboarding_steps.c.user_id == "user-a", onboarding_steps.c.number == number
                 )
             )
             return result.one()

@@ -27,9 +27,8 @@ VIEWER = "{ viewer { id } }"
 EVERY_ATTACK = {**ATTACKS, **ATTACKS_ON_A_STRICT_SERVICE}
 
 
-@pytest.fixture
-def database_url(sqlite_only_database_url: str) -> str:
-    return sqlite_only_database_url
+# About HTTP, tokens or work per document: the database engine makes no difference.
+pytestmark = pytest.mark.sqlite_only
 
 
 @pytest.fixture

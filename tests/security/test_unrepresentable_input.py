@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from app.request_json import UnrepresentableJSONError, loads_request_json
 from db.engine import create_engine
-from db.models import CompetitorDiscoveryRow, StepRow
+from db.models import competitor_discoveries, onboarding_steps
 from resolvers.json_input import MAX_JSON_DEPTH, MAX_REPORTED, json_problems
 from tests.support.discovery import DISCOVER
 from tests.support.graphql import GraphQLClient
@@ -92,9 +92,9 @@ async def stored(database_url: str) -> tuple[list[Any], int]:
     engine = create_engine(database_url)
     try:
         async with engine.connect() as connection:
-            data = (await connection.execute(select(StepRow.data))).scalars().all()
+            data = (await connection.execute(select(onboarding_steps.c.data))).scalars().all()
             count = (
-                await connection.execute(select(func.count()).select_from(CompetitorDiscoveryRow))
+                await connection.execute(select(func.count()).select_from(competitor_discoveries))
             ).scalar_one()
             return list(data), int(count)
     finally:
@@ -134,7 +134,7 @@ async def test_request_json_that_cannot_be_stored_is_a_400(
     assert await stored(database_url) == ([None] * 6, 0)
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("variables", ['{"n": NaN}', '{"n": 1e999}', '{"s": "\\ud800"}'])
 async def test_get_variables_that_cannot_be_stored_are_a_400(
     graphql: GraphQLClient, variables: str
@@ -197,7 +197,7 @@ async def test_a_website_analysis_literal_json_cannot_hold_is_a_validation_error
     assert await stored(database_url) == ([], 0)
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("argument", list(SURROGATE_LITERALS))
 async def test_a_lone_surrogate_escape_in_a_string_literal_is_a_syntax_error(
     graphql: GraphQLClient, database_url: str, argument: str

@@ -1,4 +1,4 @@
-"""Issue 10 point 12: with subscriptions off, a WebSocket upgrade is refused cleanly.
+"""With subscriptions off, a WebSocket upgrade is refused cleanly.
 
 Against `onboarding-api serve` with `ONBOARDING_SUBSCRIPTIONS=false`, with the
 `websockets` client library. Before, every upgrade was a 500 and a 4.8 KB

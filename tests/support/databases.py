@@ -19,8 +19,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from db.engine import create_engine
 from db.migrate import upgrade
 
 LOCAL_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -90,8 +92,19 @@ class PostgresDatabases:
 
     @contextmanager
     def fresh(self) -> Iterator[str]:
+        with self._database(f'TEMPLATE "{self.template}"') as url:
+            yield url
+
+    @contextmanager
+    def empty(self) -> Iterator[str]:
+        """A database no migration has touched."""
+        with self._database() as url:
+            yield url
+
+    @contextmanager
+    def _database(self, options: str = "") -> Iterator[str]:
         name = f"onboarding_t_{uuid.uuid4().hex[:12]}"
-        asyncio.run(_admin(self.server_url, f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
+        asyncio.run(_admin(self.server_url, f'CREATE DATABASE "{name}" {options}'))
         try:
             yield self.url_of(name)
         finally:
@@ -122,6 +135,16 @@ class SQLiteDatabases:
         finally:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+async def drop_steps_table(database_url: str) -> None:
+    """Break a database under a running app: every onboarding statement fails from now on."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP TABLE onboarding_steps"))
+    finally:
+        await engine.dispose()
 
 
 def serve_postgres_until_stdin_closes() -> None:

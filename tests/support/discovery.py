@@ -6,8 +6,9 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
+import httpx
 from pydantic import SecretStr
 
 from app.settings import Settings
@@ -67,26 +68,39 @@ async def discovered(graphql: GraphQLClient, **fields: Any) -> dict[str, Any]:
     return dict(payload["discovery"])
 
 
+class ExaApp(NamedTuple):
+    """The app's GraphQL client (signed in as "user-a"), its fake Exa, its HTTP client."""
+
+    graphql: GraphQLClient
+    fake: FakeExa
+    http: httpx.AsyncClient
+
+
 @asynccontextmanager
 async def exa_api(
     settings: Settings,
     token_for: Callable[[str], str],
     config: FakeExaConfig,
-    *,
-    timeout_seconds: float = 1,
-) -> AsyncIterator[tuple[GraphQLClient, FakeExa]]:
-    """The app configured for Exa (key `EXA_KEY`) at a fake that behaves as `config` says."""
+    **overrides: Any,
+) -> AsyncIterator[ExaApp]:
+    """The app configured for Exa (key `EXA_KEY`) at a fake that behaves as `config` says.
+
+    The provider's budget is 1 s; `overrides` are further settings.
+    """
     with run_fake_exa(config) as fake:
-        exa_settings = settings.model_copy(
+        configured = settings.model_copy(
             update={
                 "exa_api_key": SecretStr(EXA_KEY),
                 "exa_base_url": fake.base_url,
                 "competitor_provider": "exa",
-                "provider_timeout_seconds": timeout_seconds,
+                "provider_timeout_seconds": 1,
+                **overrides,
             }
         )
-        async with serving(exa_settings) as http:
-            yield GraphQLClient(http, token_for, "user-a"), fake
+        async with serving(configured) as http:
+            yield ExaApp(GraphQLClient(http, token_for, "user-a"), fake, http)
+        if fake.holding:
+            fake.release()  # let the fake's held requests go before it stops
 
 
 JOB_FIELDS = "id status failure { field message code } cached competitors { domain }"

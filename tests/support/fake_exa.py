@@ -94,6 +94,16 @@ class FakeExa:
         with self._lock:
             return self._most_in_flight.get(path, 0)
 
+    @property
+    def holding(self) -> bool:
+        """Whether requests are being held: a `gate` that was not released yet."""
+        return self.config.gate is not None and not self.config.gate.is_set()
+
+    def release(self) -> None:
+        """Let the held requests, and every later one, go."""
+        assert self.config.gate is not None, "this fake holds nothing back"
+        self.config.gate.set()
+
     def take_throttle(self) -> bool:
         with self._lock:
             if self._throttled < self.config.leading_429s:

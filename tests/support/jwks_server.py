@@ -13,12 +13,13 @@ import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.support.started import StartedByWith
 
 __all__ = [
     "DEFAULT_ISSUER",
@@ -83,7 +84,7 @@ def encode_segments(header: dict[str, Any], payload: dict[str, Any], signature: 
     )
 
 
-class JWKSServer:
+class JWKSServer(StartedByWith):
     """Serves `{"keys": [...]}` from `.keys` at `.url`; counts every fetch.
 
     `failing_with = 503` keeps it listening but answering that status, an
@@ -133,16 +134,7 @@ class JWKSServer:
         self._server = None
         self._thread = None
 
-    def __enter__(self) -> JWKSServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
         self.stop()
 
     def _answer(self) -> tuple[int, bytes]:

@@ -12,47 +12,33 @@ PROGRESS_FIELDS = """
 
 PROGRESS = f"query {{ onboardingProgress {{ {PROGRESS_FIELDS} }} }}"
 
-COMPLETE_STEP = f"""
-mutation Complete($input: CompleteOnboardingStepInput!) {{
-  completeOnboardingStep(input: $input) {{
-    sessionId
-    step {{ number status data completedAt }}
+
+def _mutation(operation: str, field: str, input_type: str, *, step_fields: str = "") -> str:
+    """`field(input:)` answering the deprecated sessionId, the step (if any), the progress
+    and the userErrors: the payload every onboarding mutation has."""
+    step = f"step {{ {step_fields} }}" if step_fields else ""
+    return f"""
+mutation {operation}($input: {input_type}) {{
+  {field}(input: $input) {{
+    sessionId {step}
     progress {{ {PROGRESS_FIELDS} }}
     userErrors {{ field message code }}
   }}
 }}
 """
 
-SKIP_STEP = f"""
-mutation Skip($input: SkipOnboardingStepInput!) {{
-  skipOnboardingStep(input: $input) {{
-    sessionId
-    step {{ number status }}
-    progress {{ {PROGRESS_FIELDS} }}
-    userErrors {{ field message code }}
-  }}
-}}
-"""
 
-COMPLETE_ONBOARDING = f"""
-mutation Finish($input: CompleteOnboardingInput) {{
-  completeOnboarding(input: $input) {{
-    sessionId
-    progress {{ {PROGRESS_FIELDS} }}
-    userErrors {{ field message code }}
-  }}
-}}
-"""
-
-RESET_ONBOARDING = f"""
-mutation Reset($input: ResetOnboardingInput) {{
-  resetOnboarding(input: $input) {{
-    sessionId
-    progress {{ {PROGRESS_FIELDS} }}
-    userErrors {{ field message code }}
-  }}
-}}
-"""
+COMPLETE_STEP = _mutation(
+    "Complete",
+    "completeOnboardingStep",
+    "CompleteOnboardingStepInput!",
+    step_fields="number status data completedAt",
+)
+SKIP_STEP = _mutation(
+    "Skip", "skipOnboardingStep", "SkipOnboardingStepInput!", step_fields="number status"
+)
+COMPLETE_ONBOARDING = _mutation("Finish", "completeOnboarding", "CompleteOnboardingInput")
+RESET_ONBOARDING = _mutation("Reset", "resetOnboarding", "ResetOnboardingInput")
 
 GEMINI_KEY = "AIzaSyD-test-gemini-key-0123456789abc"
 EXA_KEY = "3f1c2b8e-9d4a-4c6b-8f2e-1a2b3c4d5e6f"

@@ -1,4 +1,7 @@
-"""`onboarding-api serve` as a real process, the way the README starts it."""
+"""Server processes, for the tests and bench/: a free port, start, wait until it answers, stop.
+
+`service` and `serve` run `onboarding-api serve` the way the README starts it.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +29,7 @@ CLI = (
 
 
 def free_port() -> int:
+    """A port nothing listens on at 127.0.0.1 right now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -41,6 +45,64 @@ def clean_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     }
     environment.update(extra or {})
     return environment
+
+
+def wait_until_answering(
+    process: subprocess.Popen[bytes],
+    url: str,
+    *,
+    output: Callable[[], str],
+    deadline: float,
+) -> None:
+    """Return once GET `url` answers 200; fail with the process's `output` if it ends first,
+    or when `time.monotonic()` passes `deadline`."""
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args!r} exited:\n{output()[-3000:]}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{process.args!r} did not answer {url} in time")
+        time.sleep(0.1)
+
+
+def stop(*processes: subprocess.Popen[bytes], grace: float = 30) -> None:
+    """SIGTERM to each process still running, then SIGKILL to any still there after `grace`."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def running(
+    command: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    health_url: str,
+    stdout: Path,
+    stderr: Path,
+    cwd: Path | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start `command` (its output to those files), yield it once `health_url` answers 200,
+    and stop it on the way out."""
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        process = subprocess.Popen(list(command), cwd=cwd, env=dict(env), stdout=out, stderr=err)
+    try:
+        wait_until_answering(
+            process, health_url, output=stderr.read_text, deadline=time.monotonic() + 60
+        )
+        yield process
+    finally:
+        stop(process)
 
 
 def run_cli(*args: str, cwd: Path, env: Mapping[str, str]) -> str:
@@ -70,36 +132,17 @@ class Service:
 def service(cwd: Path, env: Mapping[str, str], *, workers: int = 1) -> Iterator[Service]:
     """Start the service, wait for /healthz, yield it; SIGTERM (then kill) on the way out."""
     port = free_port()
-    stderr_path = cwd / f"serve-{port}.stderr"
-    with (cwd / f"serve-{port}.stdout").open("w") as out, stderr_path.open("w") as err:
-        process = subprocess.Popen(
-            [CLI, "serve", "--port", str(port), "--workers", str(workers)],
-            cwd=cwd,
-            env=dict(env),
-            stdout=out,
-            stderr=err,
-        )
-        running = Service(f"http://127.0.0.1:{port}", process, stderr_path)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                assert process.poll() is None, stderr_path.read_text()
-                try:
-                    if httpx.get(f"{running.base_url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "the service did not start within 60 s"
-                time.sleep(0.1)
-            yield running
-        finally:
-            if process.poll() is None:
-                running.terminate()
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+    base_url = f"http://127.0.0.1:{port}"
+    stderr = cwd / f"serve-{port}.stderr"
+    with running(
+        [CLI, "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        health_url=f"{base_url}/healthz",
+        stdout=cwd / f"serve-{port}.stdout",
+        stderr=stderr,
+        cwd=cwd,
+    ) as process:
+        yield Service(base_url, process, stderr)
 
 
 @contextmanager

@@ -1,0 +1,22 @@
+"""INSERT … ON CONFLICT: SQLite and PostgreSQL spell it alike, SQLAlchemy builds it per dialect."""
+
+from __future__ import annotations
+
+from typing import TypeAlias
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+ConflictInsert: TypeAlias = postgresql.Insert | sqlite.Insert
+
+
+def conflict_insert(connection: AsyncConnection, table: Table) -> ConflictInsert:
+    """An INSERT into `table` that can say what a conflict does (`on_conflict_do_…`).
+
+    The generic insert() cannot; and a plain insert that fails on a conflict
+    would abort the whole PostgreSQL transaction.
+    """
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
