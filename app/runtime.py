@@ -22,6 +22,7 @@ from auth import (
     jwks_http_client,
 )
 from db.engine import create_engine
+from db.fast_reads import reads_for
 from discovery import CompetitorProvider, ExaProvider
 from resolvers.catalog import catalog_provider
 from resolvers.discovery_jobs import DiscoveryJobs, JobLimits
@@ -68,6 +69,7 @@ class Runtime:
         await self.http_client.aclose()
         if self.jwks_http_client is not None:
             await self.jwks_http_client.aclose()
+        await self.services.reads.close()
         await self.services.engine.dispose()
         logger.info("database connection pool closed")
 
@@ -121,6 +123,7 @@ def build_runtime(settings: Settings, metrics: Metrics) -> Runtime:
             )
         ),
         record_job_event=metrics.record_discovery_job,
+        fast_reads=reads_for(engine),
     )
     return Runtime(
         settings=settings,

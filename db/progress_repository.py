@@ -10,6 +10,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.fast_reads import Reads
 from db.models import ProgressRow, StepRow
 from db.records import ProgressRecord, StepRecord, StepStatus
 
@@ -52,6 +53,15 @@ _SELECT_PROGRESS = (
 async def get_progress(connection: AsyncConnection, user_id: str) -> ProgressRecord | None:
     """The user's progress with its steps, in one statement; None if the user has none yet."""
     rows = (await connection.execute(_SELECT_PROGRESS, {"user_id": user_id})).all()
+    return _progress_record(rows)
+
+
+async def read_progress(reads: Reads, user_id: str) -> ProgressRecord | None:
+    """As `get_progress`, outside any transaction, on the fastest reads the database allows."""
+    return _progress_record(await reads.all(_SELECT_PROGRESS, {"user_id": user_id}))
+
+
+def _progress_record(rows: Sequence[Any]) -> ProgressRecord | None:
     if not rows:
         return None
     first = rows[0]

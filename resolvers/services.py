@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.fast_reads import EngineReads, Reads
 from db.records import DiscoveryRecord
 from discovery import CompetitorProvider
 from resolvers.secrets import SecretBox
@@ -80,3 +81,10 @@ class Services:
     # it (e.g. to publish it to other processes); never raises into the job.
     on_discovery_change: DiscoveryListener = ignore_discovery_change
     record_job_event: JobEventRecorder = ignore_job_event
+    # Reads on the request path, straight on the driver (`db.fast_reads`); None
+    # (scripts, tests) reads through `engine`.
+    fast_reads: Reads | None = None
+
+    @property
+    def reads(self) -> Reads:
+        return self.fast_reads or EngineReads(self.engine)
