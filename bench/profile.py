@@ -1,0 +1,220 @@
+"""CPU per request in one process, for finding where a request's time goes.
+
+    .venv/bin/python -m bench.profile [--database sqlite|postgresql] [--requests 2000]
+                                      [--only NAME] [--cprofile NAME] [--sort tottime]
+
+Builds the service with `create_app` (and the naive REST and ceiling apps) on a
+fresh database, seeds a user the way `bench.run` does, then calls each app's
+ASGI callable directly, one request after another, and prints the process CPU
+time per request (`time.process_time`, so another process's load on the
+machine does not count). `--cprofile NAME` profiles that request's loop
+instead and prints the top functions. No sockets, no server: what is left is
+what the apps themselves cost; `bench.run` measures them behind uvicorn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import os
+import pstats
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import uvloop
+from cryptography.hazmat.primitives import serialization
+
+from app.factory import create_app
+from app.settings import Settings
+from auth import DevIssuer
+from bench.run import (
+    COMPLETE_STEP,
+    DISCOVER,
+    PROGRESS_QUERY,
+    SITE,
+    STEP_ONE,
+    database,
+)
+
+ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request shape, sent straight to an app's ASGI callable."""
+
+    app: str
+    method: str
+    path: str
+    body: bytes
+
+
+def graphql_call(query: str, variables: dict[str, Any] | None = None) -> Call:
+    body: dict[str, Any] = {"query": query}
+    if variables is not None:
+        body["variables"] = variables
+    return Call("service", "POST", "/graphql", json.dumps(body).encode())
+
+
+CALLS: dict[str, Call] = {
+    "typename": graphql_call("{ __typename }"),
+    "viewer": graphql_call("{ viewer { id } }"),
+    "progress": graphql_call(PROGRESS_QUERY),
+    "complete step": graphql_call(COMPLETE_STEP, {"input": {"step": 2, "data": {"website": SITE}}}),
+    "discovery cache hit": graphql_call(DISCOVER, {"input": {"userUrl": SITE, "numResults": 10}}),
+    "naive REST progress": Call("rest", "GET", "/api/onboarding/progress", b""),
+    "naive REST write": Call(
+        "rest", "POST", "/api/onboarding/steps/2", b'{"website": "%s"}' % SITE.encode()
+    ),
+    "ceiling": Call("ceiling", "POST", "/constant", b"{}"),
+}
+
+
+async def call_once(app: ASGIApp, call: Call, token: str) -> tuple[int, bytes]:
+    headers = [
+        (b"host", b"bench"),
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(call.body)).encode()),
+        (b"authorization", f"Bearer {token}".encode()),
+    ]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": call.method,
+        "scheme": "http",
+        "path": call.path,
+        "raw_path": call.path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+    sent = False
+    status = 0
+    chunks: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": call.body, "more_body": False}
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return status, b"".join(chunks)
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+async def measure(args: argparse.Namespace, url: str, directory: Path) -> None:
+    issuer = DevIssuer.load_or_create(directory / "data")
+    token = issuer.mint(f"profile-{uuid.uuid4().hex[:6]}", ttl=timedelta(hours=2))
+    public_pem = directory / "issuer-public.pem"
+    public_pem.write_bytes(
+        issuer._private_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    settings = Settings(
+        database_url=url,
+        data_dir=directory / "data",
+        competitor_provider="catalog",
+        discoveries_per_minute=10**9,
+    )
+    with environment(
+        {
+            "BENCH_DATABASE_URL": url,
+            "BENCH_PUBLIC_KEY_PEM_FILE": str(public_pem),
+            "BENCH_ISSUER": issuer.issuer,
+        }
+    ):
+        from bench import ceiling, naive_rest
+
+        apps: dict[str, Any] = {
+            "service": create_app(settings),
+            "rest": naive_rest.create_app(),
+            "ceiling": ceiling.create_app(),
+        }
+    async with AsyncExitStack() as stack:
+        for application in apps.values():
+            await stack.enter_async_context(application.router.lifespan_context(application))
+        for step, data in ((1, STEP_ONE), (2, {"website": SITE})):
+            seeded = graphql_call(COMPLETE_STEP, {"input": {"step": step, "data": data}})
+            status, body = await call_once(apps["service"], seeded, token)
+            assert status == 200, body
+            assert b'"userErrors":[]' in body.replace(b" ", b""), body
+        names = [args.only] if args.only else list(CALLS)
+        if args.cprofile:
+            names = [args.cprofile]
+        for name in names:
+            call = CALLS[name]
+            application = apps[call.app]
+            status, body = await call_once(application, call, token)
+            assert status == 200, (name, status, body[:500])
+            assert b'"errors"' not in body, (name, body[:500])
+            for _ in range(min(200, args.requests)):  # warm-up
+                await call_once(application, call, token)
+            profiler = cProfile.Profile() if args.cprofile else None
+            started = time.process_time()
+            if profiler is not None:
+                profiler.enable()
+            for _ in range(args.requests):
+                await call_once(application, call, token)
+            if profiler is not None:
+                profiler.disable()
+            spent = time.process_time() - started
+            print(f"{name:24s} {spent / args.requests * 1000:7.3f} ms CPU per request", flush=True)
+            if profiler is not None:
+                pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--only", choices=sorted(CALLS))
+    parser.add_argument("--cprofile", choices=sorted(CALLS))
+    parser.add_argument("--sort", default="tottime")
+    parser.add_argument("--top", type=int, default=40)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="onboarding-profile-") as scratch:
+        directory = Path(scratch)
+        with database(args.database, directory) as url:
+            # The loop uvicorn runs the apps on (its `auto` picks uvloop when installed).
+            uvloop.run(measure(args, url, directory))
+
+
+if __name__ == "__main__":
+    main()
