@@ -10,13 +10,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from graphql import get_introspection_query
-from sqlalchemy import event
 
-from app.runtime import Runtime
 from app.settings import Settings
 from tests.support.app import http_client_for, running_app
 from tests.support.graphql import GraphQLClient
 from tests.support.hostile_documents import fragment_doubling
+from tests.support.statements import counted_statements
 
 INTROSPECTION = get_introspection_query(input_value_deprecation=True)
 
@@ -72,19 +71,9 @@ def database_url(sqlite_only_database_url: str) -> str:
 
 @contextmanager
 def counting_sql(app: FastAPI) -> Iterator[list[str]]:
-    """Every SQL statement the app runs while inside."""
-    runtime: Runtime = app.state.runtime
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statements.append(args[2])
-
-    engine = runtime.services.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    """Every SQL statement the app runs while inside, reads on the driver included."""
+    with counted_statements(app) as statements:
         yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def codes(response: httpx.Response) -> list[str]:
@@ -156,6 +145,18 @@ async def test_the_cost_follows_first_given_in_variables(graphql: GraphQLClient)
     # then 100 is over the maximum and 5 (cost 511) is not
     assert codes(big) == ["MAX_COST_EXCEEDED"]
     assert small.json() == {"data": {"competitorDiscoveries": {"edges": []}}}
+
+
+async def test_a_price_read_from_variables_is_worked_out_for_each_request(
+    graphql: GraphQLClient,
+) -> None:
+    # given the query with first from a variable, answered once within the maximum
+    small = await graphql.post(COST_BY_VARIABLE, {"first": 5})
+    assert small.json() == {"data": {"competitorDiscoveries": {"edges": []}}}
+    # when the same document comes again with first: 100
+    big = await graphql.post(COST_BY_VARIABLE, {"first": 100})
+    # then that request is priced on its own variables, and refused
+    assert codes(big) == ["MAX_COST_EXCEEDED"]
 
 
 async def test_a_variables_default_is_priced_like_a_literal(graphql: GraphQLClient) -> None:
