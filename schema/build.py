@@ -13,6 +13,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
+from schema.default_fields import DefaultFieldsExecutor
 from schema.extension_runner import HookRunner
 from schema.extensions.cache_parsing import CacheParsing
 from schema.extensions.cache_validation import CacheValidation
@@ -98,7 +99,9 @@ def create_schema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
-        execution_context_class=None if introspection else ExecutorWithoutSuggestions,
+        execution_context_class=(
+            DefaultFieldsExecutor if introspection else ExecutorWithoutSuggestions
+        ),
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
 
