@@ -29,7 +29,10 @@ import sqlite3
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any, Protocol
+from uuid import UUID
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 from sqlalchemy import Select
@@ -102,6 +105,8 @@ class EngineReads(_Listeners):
 
 
 Processor = Callable[[Any], Any] | None
+# Decoded values that may be shared between rows: nothing can change them.
+_IMMUTABLE = (str, int, float, bytes, datetime, date, time, timedelta, Decimal, UUID, type(None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,15 +145,30 @@ class _Compiled:
         ]
 
     def rows(self, raw_rows: Sequence[Sequence[Any]]) -> list[Any]:
-        processors = self.result_processors
-        row = self.row
-        return [
-            row._make(  # type: ignore[attr-defined]
-                value if process is None else process(value)
-                for process, value in zip(processors, raw, strict=True)
-            )
-            for raw in raw_rows
+        processed = [
+            (index, process)
+            for index, process in enumerate(self.result_processors)
+            if process is not None
         ]
+        make = self.row._make  # type: ignore[attr-defined]
+        # A join repeats the parent's columns on every row: a value that came in the
+        # row before is not decoded again, when what it decodes to cannot be changed.
+        previous: dict[int, tuple[Any, Any]] = {}
+        rows = []
+        for raw in raw_rows:
+            values = list(raw)
+            for index, process in processed:
+                value = values[index]
+                seen = previous.get(index)
+                if seen is not None and type(seen[0]) is type(value) and seen[0] == value:
+                    values[index] = seen[1]
+                    continue
+                decoded = process(value)
+                if isinstance(decoded, _IMMUTABLE):
+                    previous[index] = (value, decoded)
+                values[index] = decoded
+            rows.append(make(values))
+        return rows
 
 
 class _CompiledStatements:

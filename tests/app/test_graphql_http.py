@@ -1,4 +1,4 @@
-"""The /graphql endpoint's own choices: JSON read and written exactly, methods other than GET/POST."""
+"""The /graphql endpoint's own choices: exact JSON both ways, 405 for other methods."""
 
 from __future__ import annotations
 
