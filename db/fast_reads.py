@@ -37,11 +37,11 @@ from uuid import UUID
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.engine import read_transaction
 
-__all__ = ["EngineReads", "Reads", "StatementListener", "reads_for"]
+__all__ = ["EngineReads", "Reads", "StatementListener", "fetch_all", "reads_for"]
 
 StatementListener = Callable[[str], None]
 """Told the SQL of every statement a `Reads` sends (tests count them)."""
@@ -250,6 +250,14 @@ async def _set_codecs(connection: Any) -> None:
         )
 
 
+async def _nothing_to_reset(connection: Any) -> None:
+    # asyncpg's default reset is a round trip per release (RESET ALL, UNLISTEN *,
+    # advisory unlocks): these connections only ever run one SELECT outside any
+    # transaction, which leaves no session state behind. (asyncpg still rolls
+    # back a transaction left open, before calling this.)
+    return None
+
+
 class AsyncpgReads(_Listeners):
     """An asyncpg pool of this process's own, made on first use (in the loop that uses it)."""
 
@@ -274,6 +282,7 @@ class AsyncpgReads(_Listeners):
                     command_timeout=STATEMENT_SECONDS + _CLIENT_MARGIN_SECONDS,
                     server_settings={"statement_timeout": str(round(STATEMENT_SECONDS * 1000))},
                     init=_set_codecs,
+                    reset=_nothing_to_reset,
                 )
             return self._pool
 
@@ -289,6 +298,20 @@ class AsyncpgReads(_Listeners):
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
+
+
+async def fetch_all(
+    source: AsyncConnection | Reads, statement: Select[Any], parameters: Mapping[str, Any]
+) -> Sequence[Any]:
+    """The rows of `statement`, in `source`'s transaction or on its fast reads.
+
+    For the repositories' reads, which run both inside a write transaction (on
+    its connection) and on their own (on `Reads`).
+    """
+    if isinstance(source, AsyncConnection):
+        rows: Sequence[Any] = (await source.execute(statement, dict(parameters))).all()
+        return rows
+    return await source.all(statement, parameters)
 
 
 def reads_for(engine: AsyncEngine) -> Reads:

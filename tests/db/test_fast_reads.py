@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.discovery_repository import find_active, find_recent_identical, insert_discovery
 from db.engine import create_engine, read_transaction, write_transaction
 from db.fast_reads import EngineReads, Reads, reads_for
 from db.progress_repository import create_progress, get_progress, read_progress, save_progress
-from db.records import ProgressRecord, StepStatus
+from db.records import DiscoveryRecord, ProgressRecord, StepStatus
 from tests.support.databases import SQLiteDatabases
 
 STARTED = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
@@ -75,6 +76,55 @@ async def test_a_progress_reads_the_same_as_through_the_engine(
     assert fast.started_at.utcoffset() == timedelta(0)
     assert fast.steps[0].data["note"] == "ünïcode ✓"
     assert fast.steps[0].encrypted_secrets == b"\x00sealed\xff"
+
+
+@pytest.mark.parametrize("industry", [None, "retail"])
+async def test_a_cached_discovery_reads_the_same_as_through_the_engine(
+    engine: AsyncEngine, reads: Reads, industry: str | None
+) -> None:
+    # given two completed discoveries of the same question, and one of another
+    for number, (url, created) in enumerate(
+        [("https://a.example", 1), ("https://a.example", 2), ("https://b.example", 3)]
+    ):
+        record = DiscoveryRecord(
+            id=f"discovery-{number}",
+            user_id="user-a",
+            url=url,
+            domain="a.example",
+            industry_context=industry,
+            requested_results=5,
+            provider="catalog",
+            result={"competitors": [{"url": "https://rival.example", "score": 0.5}]},
+            created_at=STARTED + timedelta(minutes=created),
+            finished_at=STARTED + timedelta(minutes=created, seconds=3),
+        )
+        async with write_transaction(engine) as connection:
+            await insert_discovery(connection, record)
+    question = {
+        "user_id": "user-a",
+        "url": "https://a.example",
+        "industry_context": industry,
+        "requested_results": 5,
+        "since": STARTED,
+    }
+    # when the newest identical one is looked up on the driver and through the engine
+    fast = await find_recent_identical(reads, **question)  # type: ignore[arg-type]
+    async with read_transaction(engine) as connection:
+        through_engine = await find_recent_identical(connection, **question)  # type: ignore[arg-type]
+    # then both find the newest of the two, equal in every field
+    assert fast is not None
+    assert fast == through_engine
+    assert fast.id == "discovery-1"
+    # and nothing is found past it, or for another industry
+    later = {**question, "since": STARTED + timedelta(minutes=10)}
+    assert await find_recent_identical(reads, **later) is None  # type: ignore[arg-type]
+    other = {
+        **question,
+        "industry_context": "other" if industry else None,
+        "url": "https://c.example",
+    }
+    assert await find_recent_identical(reads, **other) is None  # type: ignore[arg-type]
+    assert await find_active(reads, "user-a", "no such question") is None
 
 
 async def test_an_unknown_user_has_no_progress(reads: Reads) -> None:
