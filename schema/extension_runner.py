@@ -121,13 +121,9 @@ class _Phase:
 
     __slots__ = ("_entered", "_hooks", "_name")
 
-    def __init__(self, extensions: list[SchemaExtension], name: str) -> None:
+    def __init__(self, extensions: list[SchemaExtension], plan: _Plan, name: str) -> None:
         self._name = name
-        self._hooks = [
-            (extension, hook)
-            for extension in extensions
-            if (hook := _hook(type(extension), name)) is not None
-        ]
+        self._hooks = [(extensions[index], hook) for index, hook in plan]
         self._entered: list[Generator[Any, None, None] | AsyncGenerator[Any, None]] = []
 
     def __enter__(self) -> None:
@@ -224,25 +220,52 @@ def _chain(raised: BaseException, pending: BaseException | None) -> None:
         raised.__context__ = pending
 
 
+_Plan = list[tuple[int, Hook]]
+"""A phase's hooks: the position of each extension that has one, and the hook."""
+_PHASES = ("on_operation", "on_validate", "on_parse", "on_execute")
+# By the classes of a schema's extensions, in order: the same few on every request.
+_PLANS: dict[tuple[type[SchemaExtension], ...], dict[str, _Plan]] = {}
+_PLANS_KEPT = 64
+
+
+def _plans(extensions: list[SchemaExtension]) -> dict[str, _Plan]:
+    classes = tuple(type(extension) for extension in extensions)
+    plans = _PLANS.get(classes)
+    if plans is None:
+        plans = {
+            phase: [
+                (index, hook)
+                for index, extension_class in enumerate(classes)
+                if (hook := _hook(extension_class, phase)) is not None
+            ]
+            for phase in _PHASES
+        }
+        if len(_PLANS) >= _PLANS_KEPT:
+            _PLANS.clear()
+        _PLANS[classes] = plans
+    return plans
+
+
 class HookRunner(SchemaExtensionsRunner):
-    """Strawberry's runner, with each phase's hooks found once per extension class."""
+    """Strawberry's runner, with each phase's hooks found once per set of extension classes."""
 
     def __init__(
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension] | None = None
     ) -> None:
         super().__init__(execution_context, extensions)
+        self._plans = _plans(self.extensions)
 
     def operation(self) -> Any:
-        return _Phase(self.extensions, "on_operation")
+        return _Phase(self.extensions, self._plans["on_operation"], "on_operation")
 
     def validation(self) -> Any:
-        return _Phase(self.extensions, "on_validate")
+        return _Phase(self.extensions, self._plans["on_validate"], "on_validate")
 
     def parsing(self) -> Any:
-        return _Phase(self.extensions, "on_parse")
+        return _Phase(self.extensions, self._plans["on_parse"], "on_parse")
 
     def executing(self) -> Any:
-        return _Phase(self.extensions, "on_execute")
+        return _Phase(self.extensions, self._plans["on_execute"], "on_execute")
 
     def get_extensions_results_sync(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
