@@ -139,7 +139,25 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-async def measure(args: argparse.Namespace, url: str, directory: Path) -> None:
+@dataclass(frozen=True)
+class Options:
+    names: list[str]
+    requests: int
+    rounds: int
+    cprofile: bool = False
+    sort: str = "tottime"
+    top: int = 40
+    verbose: bool = True
+
+
+def cpu_per_request(url: str, directory: Path, *, requests: int, rounds: int) -> dict[str, float]:
+    """CPU ms per request (the least of `rounds`) of every request shape, on `url`'s database."""
+    options = Options(list(CALLS), requests, rounds, verbose=False)
+    # The loop uvicorn runs the apps on (its `auto` picks uvloop when installed).
+    return uvloop.run(measure(options, url, directory))
+
+
+async def measure(options: Options, url: str, directory: Path) -> dict[str, float]:
     issuer = DevIssuer.load_or_create(directory / "data")
     token = issuer.mint(f"profile-{uuid.uuid4().hex[:6]}", ttl=timedelta(hours=2))
     public_pem = directory / "issuer-public.pem"
@@ -168,6 +186,7 @@ async def measure(args: argparse.Namespace, url: str, directory: Path) -> None:
             "rest": naive_rest.create_app(),
             "ceiling": ceiling.create_app(),
         }
+    least: dict[str, float] = {}
     async with AsyncExitStack() as stack:
         for application in apps.values():
             await stack.enter_async_context(application.router.lifespan_context(application))
@@ -176,37 +195,37 @@ async def measure(args: argparse.Namespace, url: str, directory: Path) -> None:
             status, body = await call_once(apps["service"], seeded, token)
             assert status == 200, body
             assert b'"userErrors":[]' in body.replace(b" ", b""), body
-        names = [args.only] if args.only else list(CALLS)
-        if args.cprofile:
-            names = [args.cprofile]
-        for name in names:
+        for name in options.names:
             call = CALLS[name]
             application = apps[call.app]
             status, body = await call_once(application, call, token)
             assert status == 200, (name, status, body[:500])
             assert b'"errors"' not in body, (name, body[:500])
-            for _ in range(min(200, args.requests)):  # warm-up
+            for _ in range(min(200, options.requests)):  # warm-up
                 await call_once(application, call, token)
             # CPU of this thread only: a timer of wall time would charge waits to whatever waited.
-            profiler = cProfile.Profile(time.thread_time) if args.cprofile else None
+            profiler = cProfile.Profile(time.thread_time) if options.cprofile else None
             per_request = []
-            for _ in range(args.rounds):
+            for _ in range(options.rounds):
                 started = time.process_time()
                 if profiler is not None:
                     profiler.enable()
-                for _ in range(args.requests):
+                for _ in range(options.requests):
                     await call_once(application, call, token)
                 if profiler is not None:
                     profiler.disable()
-                per_request.append((time.process_time() - started) / args.requests * 1000)
+                per_request.append((time.process_time() - started) / options.requests * 1000)
             # The least of several rounds: other processes on the machine only ever add.
-            print(
-                f"{name:24s} {min(per_request):7.3f} ms CPU per request"
-                f" (median of {args.rounds} rounds {statistics.median(per_request):.3f})",
-                flush=True,
-            )
+            least[name] = min(per_request)
+            if options.verbose:
+                print(
+                    f"{name:24s} {least[name]:7.3f} ms CPU per request"
+                    f" (median of {options.rounds} rounds {statistics.median(per_request):.3f})",
+                    flush=True,
+                )
             if profiler is not None:
-                pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
+                pstats.Stats(profiler).sort_stats(options.sort).print_stats(options.top)
+    return least
 
 
 def main() -> None:
@@ -219,11 +238,13 @@ def main() -> None:
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--top", type=int, default=40)
     args = parser.parse_args()
+    names = [args.cprofile] if args.cprofile else [args.only] if args.only else list(CALLS)
+    options = Options(names, args.requests, args.rounds, bool(args.cprofile), args.sort, args.top)
     with tempfile.TemporaryDirectory(prefix="onboarding-profile-") as scratch:
         directory = Path(scratch)
         with database(args.database, directory) as url:
             # The loop uvicorn runs the apps on (its `auto` picks uvloop when installed).
-            uvloop.run(measure(args, url, directory))
+            uvloop.run(measure(options, url, directory))
 
 
 if __name__ == "__main__":
