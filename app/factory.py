@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.changelog import router as changelog_router
 from app.error_responses import http_error_response
-from app.garbage_collection import freeze_startup_heap
+from app.garbage_collection import freeze_startup_heap, thaw_heap
 from app.graphql import CLIENT_NAME_HEADERS, mount_graphql
 from app.health import router as health_router
 from app.metrics import BoundedLabels, Metrics
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            thaw_heap()
             await runtime.close()
 
     app = FastAPI(

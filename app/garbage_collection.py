@@ -16,10 +16,19 @@ from __future__ import annotations
 
 import gc
 
-__all__ = ["freeze_startup_heap"]
+__all__ = ["freeze_startup_heap", "thaw_heap"]
 
 
 def freeze_startup_heap() -> None:
     """Collect once, then leave every object alive now out of all later collections."""
     gc.collect()
     gc.freeze()
+
+
+def thaw_heap() -> None:
+    """Give the frozen objects back to the collector, as the app stops.
+
+    A process that starts several apps (tests) would otherwise keep every
+    stopped app's cycles frozen, and never free them.
+    """
+    gc.unfreeze()
