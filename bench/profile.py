@@ -33,6 +33,7 @@ from typing import Any
 
 import uvloop
 from cryptography.hazmat.primitives import serialization
+from pydantic import SecretStr
 
 from app.factory import create_app
 from app.settings import Settings
@@ -41,9 +42,13 @@ from bench.run import (
     COMPLETE_STEP,
     DISCOVER,
     PROGRESS_QUERY,
+    PROVIDER_LATENCY_MS,
     SITE,
     STEP_ONE,
     database,
+    free_port,
+    process,
+    uvicorn,
 )
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
@@ -72,6 +77,9 @@ CALLS: dict[str, Call] = {
     "progress": graphql_call(PROGRESS_QUERY),
     "complete step": graphql_call(COMPLETE_STEP, {"input": {"step": 2, "data": {"website": SITE}}}),
     "discovery cache hit": graphql_call(DISCOVER, {"input": {"userUrl": SITE, "numResults": 10}}),
+    "new discovery": graphql_call(
+        DISCOVER, {"input": {"userUrl": SITE, "numResults": 10, "refresh": True}}
+    ),
     "naive REST progress": Call("rest", "GET", "/api/onboarding/progress", b""),
     "naive REST write": Call(
         "rest", "POST", "/api/onboarding/steps/2", b'{"website": "%s"}' % SITE.encode()
@@ -153,11 +161,24 @@ class Options:
 def cpu_per_request(url: str, directory: Path, *, requests: int, rounds: int) -> dict[str, float]:
     """CPU ms per request (the least of `rounds`) of every request shape, on `url`'s database."""
     options = Options(list(CALLS), requests, rounds, verbose=False)
-    # The loop uvicorn runs the apps on (its `auto` picks uvloop when installed).
-    return uvloop.run(measure(options, url, directory))
+    with fake_provider() as provider_url:
+        # The loop uvicorn runs the apps on (its `auto` picks uvloop when installed).
+        return uvloop.run(measure(options, url, directory, provider_url))
 
 
-async def measure(options: Options, url: str, directory: Path) -> dict[str, float]:
+@contextmanager
+def fake_provider() -> Iterator[str]:
+    """bench/fake_provider.py with its 50 ms latency, in a process of its own."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    environment = {**os.environ, "BENCH_PROVIDER_LATENCY_MS": str(PROVIDER_LATENCY_MS)}
+    with process(uvicorn("bench.fake_provider:create_app", port, 1), environment, base + "/docs"):
+        yield base
+
+
+async def measure(
+    options: Options, url: str, directory: Path, provider_url: str
+) -> dict[str, float]:
     issuer = DevIssuer.load_or_create(directory / "data")
     token = issuer.mint(f"profile-{uuid.uuid4().hex[:6]}", ttl=timedelta(hours=2))
     public_pem = directory / "issuer-public.pem"
@@ -169,8 +190,12 @@ async def measure(options: Options, url: str, directory: Path) -> dict[str, floa
     settings = Settings(
         database_url=url,
         data_dir=directory / "data",
-        competitor_provider="catalog",
+        competitor_provider="exa",
+        exa_api_key=SecretStr("bench-key"),
+        exa_base_url=provider_url,
         discoveries_per_minute=10**9,
+        discoveries_running_per_user=10**6,
+        discoveries_running_total=10**6,
     )
     with environment(
         {
@@ -201,7 +226,10 @@ async def measure(options: Options, url: str, directory: Path) -> dict[str, floa
             status, body = await call_once(application, call, token)
             assert status == 200, (name, status, body[:500])
             assert b'"errors"' not in body, (name, body[:500])
-            for _ in range(min(200, options.requests)):  # warm-up
+            requests = (
+                max(1, options.requests // 20) if name == "new discovery" else options.requests
+            )
+            for _ in range(min(200, requests)):  # warm-up
                 await call_once(application, call, token)
             # CPU of this thread only: a timer of wall time would charge waits to whatever waited.
             profiler = cProfile.Profile(time.thread_time) if options.cprofile else None
@@ -210,11 +238,11 @@ async def measure(options: Options, url: str, directory: Path) -> dict[str, floa
                 started = time.process_time()
                 if profiler is not None:
                     profiler.enable()
-                for _ in range(options.requests):
+                for _ in range(requests):
                     await call_once(application, call, token)
                 if profiler is not None:
                     profiler.disable()
-                per_request.append((time.process_time() - started) / options.requests * 1000)
+                per_request.append((time.process_time() - started) / requests * 1000)
             # The least of several rounds: other processes on the machine only ever add.
             least[name] = min(per_request)
             if options.verbose:
@@ -242,9 +270,9 @@ def main() -> None:
     options = Options(names, args.requests, args.rounds, bool(args.cprofile), args.sort, args.top)
     with tempfile.TemporaryDirectory(prefix="onboarding-profile-") as scratch:
         directory = Path(scratch)
-        with database(args.database, directory) as url:
+        with database(args.database, directory) as url, fake_provider() as provider_url:
             # The loop uvicorn runs the apps on (its `auto` picks uvloop when installed).
-            uvloop.run(measure(options, url, directory))
+            uvloop.run(measure(options, url, directory, provider_url))
 
 
 if __name__ == "__main__":
