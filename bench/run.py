@@ -539,7 +539,13 @@ def _cpu_ratio(results: list[Measurement], kind: str) -> float:
 
 
 def _least_scaling(results: list[Measurement], kind: str) -> float:
-    return min(_ratio_of_workers(results, kind, scenario) for scenario in SCENARIOS)
+    # One connection is one request at a time: a latency, which more workers cannot
+    # raise. Scaling is about the loads that can keep two workers busy.
+    return min(
+        _ratio_of_workers(results, kind, name)
+        for name, scenario in SCENARIOS.items()
+        if scenario.connections is None
+    )
 
 
 def _ratio_of_workers(results: list[Measurement], kind: str, scenario: str) -> float:
@@ -594,7 +600,8 @@ TARGETS = [
     ),
 ]
 SCALING_TARGET = Target(
-    "2 workers / 1 worker, req/s, the least of every scenario (>= 1.7x on PostgreSQL)",
+    "2 workers / 1 worker, req/s, the least of the 16-connection scenarios (>= 1.7x;"
+    " the issue asks it of PostgreSQL)",
     _least_scaling,
     "x",
     lambda v: v >= 1.7,

@@ -54,7 +54,10 @@ def _take_over_sqlite_transactions(engine: AsyncEngine) -> None:
 async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """One transaction that will write; committed on success, rolled back on error."""
     async with engine.connect() as connection:
-        await connection.execution_options(**{_WRITE: True})
+        if engine.dialect.name == "sqlite":
+            # Read by SQLite's begin listener only (BEGIN IMMEDIATE); elsewhere it
+            # would cost a greenlet round trip per transaction for nothing.
+            await connection.execution_options(**{_WRITE: True})
         async with connection.begin():
             yield connection
 
