@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.changelog import router as changelog_router
 from app.error_responses import http_error_response
+from app.garbage_collection import freeze_startup_heap, thaw_heap
 from app.graphql import CLIENT_NAME_HEADERS, mount_graphql
 from app.health import router as health_router
 from app.metrics import BoundedLabels, Metrics
@@ -51,9 +52,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except Exception as error:  # /readyz reports a database that is down; start anyway
             logger.warning("could not load the bundled competitor catalog: %s", error)
         await runtime.start()
+        freeze_startup_heap()
         try:
             yield
         finally:
+            thaw_heap()
             await runtime.close()
 
     app = FastAPI(

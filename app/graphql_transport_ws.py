@@ -86,7 +86,7 @@ async def close_socket(socket: WebSocket, code: int, reason: str) -> None:
 def _not_executed(result: ExecutionResult) -> bool:
     """Nothing was run: the document did not parse, validate, coerce or pass a limit.
 
-    Those errors carry no `path`, as on HTTP (`app/graphql.py`); a subscription
+    Those errors carry no `path`, as on HTTP (`app/graphql_http.py`); a subscription
     refused as it starts (an id that is not the viewer's) answers at its field.
     """
     if isinstance(result, PreExecutionError):

@@ -85,6 +85,7 @@ class Metrics:
         self.clients = clients or BoundedLabels(capacity=20)
         self.multiprocess_directory = multiprocess_directory
         self.registry = CollectorRegistry()
+        self._operation_series: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
         if multiprocess_directory is None:
             self._exposed = self.registry
         else:
@@ -175,9 +176,20 @@ class Metrics:
         `seconds` is None for a subscription: its lifetime is no latency.
         """
         label = self.operations(operation)
-        self.requests.labels(operation=label, outcome="error" if error_codes else "success").inc()
+        outcome = "error" if error_codes else "success"
+        # The labelled series of an operation, looked up once: `labels()` takes a lock
+        # and builds a key on every call. (The label sets are bounded, so is this.)
+        series = self._operation_series.get((label, outcome))
+        if series is None:
+            series = (
+                self.requests.labels(operation=label, outcome=outcome),
+                self.latency.labels(operation=label),
+            )
+            self._operation_series[(label, outcome)] = series
+        requests, latency = series
+        requests.inc()
         if seconds is not None:
-            self.latency.labels(operation=label).observe(seconds)
+            latency.observe(seconds)
         for code in error_codes:
             self.errors.labels(code=code).inc()
 

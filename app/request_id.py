@@ -10,6 +10,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "x-request-id"
+_HEADER_NAME = REQUEST_ID_HEADER.encode()
 _ACCEPTABLE = re.compile(r"[A-Za-z0-9._\-]{1,128}")
 _current: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -30,7 +31,10 @@ class RequestIdMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        offered = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
+        offered = ""
+        for name, value in scope["headers"]:
+            if name == _HEADER_NAME:
+                offered = value.decode("latin-1")  # the last one, as a dict of them would keep
         # A client's id is kept only if it is harmless in logs and headers.
         request_id = offered if _ACCEPTABLE.fullmatch(offered) else uuid.uuid4().hex
         token = _current.set(request_id)

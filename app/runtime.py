@@ -23,6 +23,7 @@ from auth import (
 )
 from db.change_feed import change_feed_for
 from db.engine import create_engine
+from db.fast_reads import reads_for
 from discovery import CompetitorProvider, ExaProvider
 from resolvers.catalog import catalog_provider
 from resolvers.discovery_jobs import DiscoveryJobs, JobLimits
@@ -71,6 +72,7 @@ class Runtime:
         await self.http_client.aclose()
         if self.jwks_http_client is not None:
             await self.jwks_http_client.aclose()
+        await self.services.reads.close()
         await self.services.engine.dispose()
         logger.info("database connection pool closed")
 
@@ -103,7 +105,8 @@ def build_runtime(settings: Settings, metrics: Metrics) -> Runtime:
         authorized_parties=settings.authorized_parties,
         leeway_seconds=settings.jwt_leeway_seconds,
     )
-    engine = create_engine(settings.resolved_database_url, settings.database_timeouts())
+    timeouts = settings.database_timeouts()
+    engine = create_engine(settings.resolved_database_url, timeouts)
     services = Services(
         engine=engine,
         secret_box=secret_box_for(settings),
@@ -125,6 +128,7 @@ def build_runtime(settings: Settings, metrics: Metrics) -> Runtime:
         ),
         record_job_event=metrics.record_discovery_job,
         changes=change_feed_for(engine),
+        fast_reads=reads_for(engine, timeouts),
     )
     return Runtime(
         settings=settings,

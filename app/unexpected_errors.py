@@ -54,22 +54,20 @@ class UnexpectedErrorMiddleware:
             response_started = response_started or message["type"] == "http.response.start"
             await send(message)
 
-        request_id = current_request_id()
-        where = f"{scope['method']} {scope['path']}"
-        accept = Headers(scope=scope).get("accept")
         try:
             await self.app(scope, receive, send_noting_start)
         except ClientDisconnect:
             logger.info(
                 "%s: the client left before sending its whole body",
-                where,
-                extra={"request_id": request_id},
+                _where(scope),
+                extra={"request_id": current_request_id()},
             )
         except asyncio.CancelledError:
             # The server logs the cancellation itself, with the id (see the docstring).
             if not response_started:
+                request_id = current_request_id()
                 response = graphql_error_response(
-                    accept,
+                    Headers(scope=scope).get("accept"),
                     "The service is restarting; try again shortly.",
                     SERVICE_UNAVAILABLE,
                     status_code=503,
@@ -81,12 +79,20 @@ class UnexpectedErrorMiddleware:
         except Exception:
             if response_started:
                 raise  # the server logs it, with the id, and closes the connection
-            logger.exception("%s: unexpected error", where, extra={"request_id": request_id})
+            # Still set: RequestIdMiddleware resets the id only after a normal return.
+            request_id = current_request_id()
+            logger.exception(
+                "%s: unexpected error", _where(scope), extra={"request_id": request_id}
+            )
             response = graphql_error_response(
-                accept,
+                Headers(scope=scope).get("accept"),
                 "Internal server error.",
                 INTERNAL_SERVER_ERROR,
                 status_code=500,
                 request_id=request_id,
             )
             await response(scope, receive, send)
+
+
+def _where(scope: Scope) -> str:
+    return f"{scope['method']} {scope['path']}"

@@ -1,8 +1,11 @@
-"""The reference "naive REST" app: how the old backend served /api/onboarding/progress.
+"""The reference "naive REST" app: how the old backend served onboarding progress and steps.
 
-FastAPI, PyJWT decode against the issuer's public key, one SQLAlchemy ORM
-session read of the same progress rows (the ORM mapping lives here: the service
-itself queries the Core tables). Run with uvicorn's factory mode:
+FastAPI, PyJWT decode against the issuer's public key and an SQLAlchemy ORM
+session (the ORM mapping lives here: the service itself queries the Core
+tables): `GET /api/onboarding/progress` reads the same progress rows;
+`POST /api/onboarding/steps/{number}` completes a step the naive way (read
+the progress and its steps, change the step, bump the progress, commit), with
+no rules beyond the website check step 2 needs. Run with uvicorn's factory mode:
 `uvicorn bench.naive_rest:create_app --factory`, configured by environment:
 BENCH_DATABASE_URL, BENCH_PUBLIC_KEY_PEM_FILE, BENCH_ISSUER.
 """
@@ -10,17 +13,17 @@ BENCH_DATABASE_URL, BENCH_PUBLIC_KEY_PEM_FILE, BENCH_ISSUER.
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import jwt
-from fastapi import FastAPI, Header, HTTPException
+from fastapi import Body, FastAPI, Header, HTTPException
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, relationship, selectinload
 
-from db.engine import create_engine
+from db.engine import create_engine, write_transaction
 from db.models import onboarding_progress, onboarding_steps
 
 STEP_COUNT = 6
@@ -35,12 +38,16 @@ class StepRow(_Mapped):
     number: Mapped[int]
     status: Mapped[str]
     data: Mapped[Any]
+    validation_errors: Mapped[list[str]]
     completed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
 
 
 class ProgressRow(_Mapped):
     __table__ = onboarding_progress
     user_id: Mapped[str]
+    version: Mapped[int]
+    updated_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
     steps: Mapped[list[StepRow]] = relationship(order_by=onboarding_steps.c.number)
 
@@ -52,8 +59,7 @@ def create_app() -> FastAPI:
     issuer = os.environ["BENCH_ISSUER"]
     app = FastAPI()
 
-    @app.get("/api/onboarding/progress")
-    async def progress(authorization: str = Header()) -> dict[str, Any]:
+    def user_id(authorization: str) -> str:
         try:
             claims = jwt.decode(
                 authorization.removeprefix("Bearer "),
@@ -64,6 +70,12 @@ def create_app() -> FastAPI:
             )
         except jwt.PyJWTError:
             raise HTTPException(401, "invalid token") from None
+        sub: str = claims["sub"]
+        return sub
+
+    @app.get("/api/onboarding/progress")
+    async def progress(authorization: str = Header()) -> dict[str, Any]:
+        claims = {"sub": user_id(authorization)}
         async with sessions() as session:
             row = (
                 await session.execute(
@@ -93,5 +105,41 @@ def create_app() -> FastAPI:
                 for step in row.steps
             ],
         }
+
+    @app.post("/api/onboarding/steps/{number}")
+    async def complete_step(
+        number: int,
+        data: Annotated[dict[str, Any], Body()],
+        authorization: Annotated[str, Header()],
+    ) -> dict[str, Any]:
+        user = user_id(authorization)
+        website = data.get("website")
+        if number == 2 and not (isinstance(website, str) and website.startswith("http")):
+            raise HTTPException(422, "website must be an http(s) URL")
+        # On SQLite a deferred transaction that reads, then writes, fails at once
+        # under concurrent writers ("database is locked"); the service's write
+        # transaction begins IMMEDIATE, so the session joins one of those.
+        async with write_transaction(engine) as connection:
+            session = AsyncSession(bind=connection, expire_on_commit=False)
+            row = (
+                await session.execute(
+                    select(ProgressRow)
+                    .where(ProgressRow.user_id == user)
+                    .options(selectinload(ProgressRow.steps))
+                )
+            ).scalar_one_or_none()
+            if row is None or not 1 <= number <= len(row.steps):
+                raise HTTPException(404, "no such step")
+            now = datetime.now(UTC)
+            step = row.steps[number - 1]
+            step.status = "COMPLETED"
+            step.data = data
+            step.validation_errors = []
+            step.completed_at = now
+            step.updated_at = now
+            row.version += 1
+            row.updated_at = now
+            await session.flush()
+        return {"step": {"number": step.number, "status": step.status}}
 
     return app

@@ -3,12 +3,16 @@
     .venv/bin/python -m bench.run [--duration 10] [--databases sqlite,postgresql] [--workers 1,2]
 
 Starts, for each database and worker count: the service (`onboarding-api
-serve`), the naive REST reference app (bench/naive_rest.py) and a bare
-FastAPI route (bench/ceiling.py), all under uvicorn with access logs off,
-plus a fake provider with a fixed 50 ms latency (bench/fake_provider.py).
-Drives each with wrk (16 connections, a warm-up, then a fixed duration),
-prints a table and writes it, with the machine's description, to
-bench/RESULTS.md. Times are only ever compared within this one run.
+serve`), the naive REST reference app (bench/naive_rest.py: a progress read
+and a step write) and a bare FastAPI route (bench/ceiling.py), all under
+uvicorn with access logs off, plus a fake provider with a fixed 50 ms latency
+(bench/fake_provider.py). Drives each scenario with wrk (16 connections, or 1
+where a target is a latency at one connection; a warm-up, then a fixed
+duration) and reads, from /proc/<pid>/stat of the app's every process, the CPU
+time the app spent during the measured part: CPU ms per request is steadier
+than requests/s on a shared machine. Prints the tables and writes them, with
+the machine and the commit measured, to bench/RESULTS.md. Times are only ever
+compared within this one run.
 """
 
 from __future__ import annotations
@@ -24,13 +28,13 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 import httpx
@@ -80,15 +84,29 @@ class Load:
     body: str | None
 
 
+App = Literal["service", "rest", "ceiling"]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A load against one of the apps; `connections` None means the run's (16 by default)."""
+
+    app: App
+    load: Load
+    connections: int | None = None
+
+
 @dataclass(frozen=True)
 class Measurement:
     scenario: str
     database: str
     workers: int
+    connections: int
     requests_per_second: float
     p50_ms: float
     p99_ms: float
     errors: int
+    cpu_ms_per_request: float
 
 
 def graphql_load(query: str, variables: Mapping[str, Any] | None = None) -> Load:
@@ -98,21 +116,73 @@ def graphql_load(query: str, variables: Mapping[str, Any] | None = None) -> Load
     return Load("POST", "/graphql", json.dumps(body))
 
 
-SCENARIOS: dict[str, Load] = {
-    "onboardingProgress": graphql_load(PROGRESS_QUERY),
-    "naive REST progress": Load("GET", "/api/onboarding/progress", None),
-    "ceiling (constant)": Load("POST", "/constant", "{}"),
-    "completeOnboardingStep": graphql_load(
-        COMPLETE_STEP, {"input": {"step": 2, "data": {"website": SITE}}}
+PROGRESS = "onboardingProgress"
+REST_PROGRESS = "naive REST progress"
+CEILING = "ceiling (constant)"
+COMPLETE = "completeOnboardingStep"
+REST_WRITE = "naive REST write"
+DISCOVERY = "discoverCompetitors (50 ms provider)"
+CACHE_HIT = "discovery cache hit"
+DISCOVERY_ONE = "discoverCompetitors (50 ms provider), 1 connection"
+CACHE_HIT_ONE = "discovery cache hit, 1 connection"
+
+_DISCOVER_NEW = graphql_load(
+    DISCOVER, {"input": {"userUrl": SITE, "numResults": 10, "refresh": True}}
+)
+_DISCOVER_CACHED = graphql_load(DISCOVER, {"input": {"userUrl": SITE, "numResults": 10}})
+SCENARIOS: dict[str, Scenario] = {
+    PROGRESS: Scenario("service", graphql_load(PROGRESS_QUERY)),
+    REST_PROGRESS: Scenario("rest", Load("GET", "/api/onboarding/progress", None)),
+    CEILING: Scenario("ceiling", Load("POST", "/constant", "{}")),
+    COMPLETE: Scenario(
+        "service", graphql_load(COMPLETE_STEP, {"input": {"step": 2, "data": {"website": SITE}}})
     ),
-    "discoverCompetitors (50 ms provider)": graphql_load(
-        DISCOVER, {"input": {"userUrl": SITE, "numResults": 10, "refresh": True}}
+    REST_WRITE: Scenario(
+        "rest", Load("POST", "/api/onboarding/steps/2", json.dumps({"website": SITE}))
     ),
-    "discovery cache hit": graphql_load(DISCOVER, {"input": {"userUrl": SITE, "numResults": 10}}),
+    DISCOVERY: Scenario("service", _DISCOVER_NEW),
+    CACHE_HIT: Scenario("service", _DISCOVER_CACHED),
+    DISCOVERY_ONE: Scenario("service", _DISCOVER_NEW, connections=1),
+    CACHE_HIT_ONE: Scenario("service", _DISCOVER_CACHED, connections=1),
 }
 
 
 # -- processes --------------------------------------------------------------------
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None  # gone, or not Linux
+    # The command name, in parentheses, may hold spaces: the fields follow its last ")".
+    return text[text.rindex(")") + 2 :].split()
+
+
+def cpu_seconds(root_pid: int) -> float:
+    """User and system CPU time of `root_pid` and every process under it (uvicorn's workers).
+
+    From the kernel's own accounting (/proc/<pid>/stat, utime and stime), so
+    what the apps spent, whatever else the machine is doing.
+    """
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat_fields(int(entry.name))
+            if fields is not None:
+                parents[int(entry.name)] = int(fields[1])  # ppid
+    tree = {root_pid}
+    grew = True
+    while grew:
+        found = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= found
+        grew = bool(found)
+    ticks = 0
+    for pid in tree:
+        fields = _stat_fields(pid)
+        if fields is not None:
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def uvicorn(factory: str, port: int, workers: int) -> list[str]:
@@ -215,14 +285,36 @@ def _field(pattern: str, output: str) -> str:
     return found.group(1)
 
 
+@dataclass(frozen=True)
+class WrkRun:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    requests: int
+    cpu_seconds: float
+    """What the app's processes spent during the measured part."""
+
+
 def run_wrk(
-    wrk: str, url: str, script: Path, *, connections: int, duration: int, warmup: int
-) -> tuple[float, float, float, int]:
-    common = [wrk, "-t2", f"-c{connections}", "-s", str(script), "--latency"]
+    wrk: str,
+    url: str,
+    script: Path,
+    *,
+    connections: int,
+    duration: int,
+    warmup: int,
+    app_pid: int,
+) -> WrkRun:
+    threads = min(2, connections)
+    common = [wrk, f"-t{threads}", f"-c{connections}", "-s", str(script), "--latency"]
     subprocess.run([*common, f"-d{warmup}s", url], check=True, capture_output=True)
+    cpu_before = cpu_seconds(app_pid)
     output = subprocess.run(
         [*common, f"-d{duration}s", url], check=True, capture_output=True, text=True
     ).stdout
+    cpu_spent = cpu_seconds(app_pid) - cpu_before
+    requests = int(_field(r"(\d+) requests in", output))
     rate = float(_field(r"Requests/sec:\s+([\d.]+)", output))
     # Anchored: "+/- Stdev" columns such as "68.50%" would match a bare "50%".
     p50 = _milliseconds(_field(r"^\s+50%\s+(\S+)", output))
@@ -232,7 +324,7 @@ def run_wrk(
     errors = int(errors_match.group(1)) if errors_match else 0
     if socket_errors:
         errors += sum(int(n) for n in re.findall(r"\d+", socket_errors.group(1)))
-    return rate, p50, p99, errors
+    return WrkRun(rate, p50, p99, errors, requests, cpu_spent)
 
 
 # -- the run ----------------------------------------------------------------------
@@ -250,7 +342,7 @@ def seed(service: str, tokens: list[str]) -> None:
                 }
                 answer = client.post("/graphql", json=body, headers=headers).json()
                 assert answer["data"]["completeOnboardingStep"]["userErrors"] == [], answer
-            discovery = json.loads(SCENARIOS["discovery cache hit"].body or "")
+            discovery = json.loads(SCENARIOS[CACHE_HIT].load.body or "")
             answer = client.post("/graphql", json=discovery, headers=headers).json()
             assert answer["data"]["discoverCompetitors"]["userErrors"] == [], answer
 
@@ -297,9 +389,10 @@ def measure_config(
         )
         bases = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
 
-        def start(name: str, command: list[str], health_path: str) -> None:
+        def start(name: str, command: list[str], health_path: str) -> int:
+            """Start `command`, stopped with the stack; its process id, for its CPU time."""
             logs = directory / f"{name}-{workers}"
-            stack.enter_context(
+            started = stack.enter_context(
                 running(
                     command,
                     env=env,
@@ -309,6 +402,7 @@ def measure_config(
                     cwd=ROOT,
                 )
             )
+            return started.pid
 
         start("provider", uvicorn("bench.fake_provider:create_app", ports["provider"], 1), "/docs")
         service_command = [
@@ -320,26 +414,46 @@ def measure_config(
             str(workers),
             "--no-access-log",
         ]
-        start("service", service_command, "/healthz")
-        start("rest", uvicorn("bench.naive_rest:create_app", ports["rest"], workers), "/docs")
-        start("ceiling", uvicorn("bench.ceiling:create_app", ports["ceiling"], workers), "/docs")
+        pids: dict[App, int] = {
+            "service": start("service", service_command, "/healthz"),
+            "rest": start(
+                "rest", uvicorn("bench.naive_rest:create_app", ports["rest"], workers), "/docs"
+            ),
+            "ceiling": start(
+                "ceiling",
+                uvicorn("bench.ceiling:create_app", ports["ceiling"], workers),
+                "/docs",
+            ),
+        }
         if workers == args.workers[0]:
             seed(bases["service"], tokens)
         results = []
-        for scenario, load in SCENARIOS.items():
-            base = {"naive REST progress": bases["rest"], "ceiling (constant)": bases["ceiling"]}
-            target = base.get(scenario, bases["service"])
-            check_answers(target, load, tokens[0])
-            script = wrk_script(load, tokens, directory)
-            rate, p50, p99, errors = run_wrk(
+        for name, scenario in SCENARIOS.items():
+            if args.scenarios and name not in args.scenarios:
+                continue
+            target = bases[scenario.app]
+            check_answers(target, scenario.load, tokens[0])
+            connections = scenario.connections or args.connections
+            run = run_wrk(
                 wrk,
                 target,
-                script,
-                connections=args.connections,
+                wrk_script(scenario.load, tokens, directory),
+                connections=connections,
                 duration=args.duration,
                 warmup=args.warmup,
+                app_pid=pids[scenario.app],
             )
-            measurement = Measurement(scenario, kind, workers, rate, p50, p99, errors)
+            measurement = Measurement(
+                name,
+                kind,
+                workers,
+                connections,
+                run.requests_per_second,
+                run.p50_ms,
+                run.p99_ms,
+                run.errors,
+                run.cpu_seconds * 1000 / max(run.requests, 1),
+            )
             print(_row(measurement), flush=True)
             results.append(measurement)
         return results
@@ -347,7 +461,8 @@ def measure_config(
 
 def _row(m: Measurement) -> str:
     return (
-        f"| {m.scenario} | {m.database} | {m.workers} | {m.requests_per_second:,.0f}"
+        f"| {m.scenario} | {m.database} | {m.workers} | {m.connections}"
+        f" | {m.requests_per_second:,.0f} | {m.cpu_ms_per_request:.3f}"
         f" | {m.p50_ms:.2f} | {m.p99_ms:.2f} | {m.errors} |"
     )
 
@@ -358,34 +473,150 @@ def _find(results: list[Measurement], scenario: str, kind: str, workers: int) ->
     )
 
 
+@dataclass(frozen=True)
+class Target:
+    """One of issue 15's targets, as a check of one database's measurements."""
+
+    name: str
+    figure: Callable[[list[Measurement], str], float]
+    unit: str
+    met: Callable[[float], bool]
+
+
+def _ratio(results: list[Measurement], kind: str, one: str, other: str, workers: int = 1) -> float:
+    return (
+        _find(results, one, kind, workers).requests_per_second
+        / _find(results, other, kind, workers).requests_per_second
+    )
+
+
+def _cpu_ratio(results: list[Measurement], kind: str) -> float:
+    return (
+        _find(results, PROGRESS, kind, 1).cpu_ms_per_request
+        / _find(results, REST_PROGRESS, kind, 1).cpu_ms_per_request
+    )
+
+
+def _least_scaling(results: list[Measurement], kind: str) -> float:
+    # One connection is one request at a time: a latency, which more workers cannot
+    # raise. Scaling is about the loads that can keep two workers busy.
+    return min(
+        _ratio_of_workers(results, kind, name)
+        for name, scenario in SCENARIOS.items()
+        if scenario.connections is None
+    )
+
+
+def _ratio_of_workers(results: list[Measurement], kind: str, scenario: str) -> float:
+    return (
+        _find(results, scenario, kind, 2).requests_per_second
+        / _find(results, scenario, kind, 1).requests_per_second
+    )
+
+
+TARGETS = [
+    Target(
+        "onboardingProgress / naive REST, req/s (>= 2.0x)",
+        lambda r, k: _ratio(r, k, PROGRESS, REST_PROGRESS),
+        "x",
+        lambda v: v >= 2.0,
+    ),
+    Target(
+        "onboardingProgress / naive REST, CPU per request (<= 0.5x)",
+        _cpu_ratio,
+        "x",
+        lambda v: v <= 0.5,
+    ),
+    Target(
+        "onboardingProgress / ceiling, req/s (>= 20 %)",
+        lambda r, k: 100 * _ratio(r, k, PROGRESS, CEILING),
+        " %",
+        lambda v: v >= 20,
+    ),
+    Target(
+        "onboardingProgress p99 at 16 connections (<= 15 ms)",
+        lambda r, k: _find(r, PROGRESS, k, 1).p99_ms,
+        " ms",
+        lambda v: v <= 15,
+    ),
+    Target(
+        "completeOnboardingStep / naive REST write, req/s (>= 1.5x)",
+        lambda r, k: _ratio(r, k, COMPLETE, REST_WRITE),
+        "x",
+        lambda v: v >= 1.5,
+    ),
+    Target(
+        "discoverCompetitors p50 above the provider, 1 connection (<= 5 ms)",
+        lambda r, k: _find(r, DISCOVERY_ONE, k, 1).p50_ms - PROVIDER_LATENCY_MS,
+        " ms",
+        lambda v: v <= 5,
+    ),
+    Target(
+        "discovery cache hit p50, 1 connection (<= 2 ms)",
+        lambda r, k: _find(r, CACHE_HIT_ONE, k, 1).p50_ms,
+        " ms",
+        lambda v: v <= 2,
+    ),
+]
+SCALING_TARGET = Target(
+    "2 workers / 1 worker, req/s, the least of the 16-connection scenarios (>= 1.7x;"
+    " the issue asks it of PostgreSQL)",
+    _least_scaling,
+    "x",
+    lambda v: v >= 1.7,
+)
+
+
+def targets(results: list[Measurement], args: argparse.Namespace) -> list[str]:
+    lines = [
+        "| target (one worker unless stated) | database | measured | met |",
+        "|---|---|---|---|",
+    ]
+    checks = list(TARGETS)
+    if 1 in args.workers and 2 in args.workers:
+        checks.append(SCALING_TARGET)
+    elif 1 not in args.workers:
+        return ["(the targets are about one worker; this run had none)"]
+    for target in checks:
+        for kind in args.databases:
+            value = target.figure(results, kind)
+            met = "yes" if target.met(value) else "**no**"
+            lines.append(f"| {target.name} | {kind} | {value:.2f}{target.unit} | {met} |")
+    return lines
+
+
 def summary(results: list[Measurement], args: argparse.Namespace) -> list[str]:
     lines = [
-        "| database | workers | progress / naive REST (req/s) | progress / ceiling (req/s)"
-        " | progress p99 ms | discovery p50 above provider, ms | cache hit p50 ms |",
-        "|---|---|---|---|---|---|---|",
+        "| database | workers | progress / naive REST (req/s) | progress / naive REST"
+        " (CPU ms per request) | progress / ceiling (req/s) | progress p99 ms (16 conns)"
+        " | step write / naive REST write (req/s) | discovery p50 above provider, ms (1 conn)"
+        " | cache hit p50 ms (1 conn) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for kind in args.databases:
         for workers in args.workers:
-            progress = _find(results, "onboardingProgress", kind, workers)
-            rest = _find(results, "naive REST progress", kind, workers)
-            ceiling = _find(results, "ceiling (constant)", kind, workers)
-            discovery = _find(results, "discoverCompetitors (50 ms provider)", kind, workers)
-            cache = _find(results, "discovery cache hit", kind, workers)
+            progress = _find(results, PROGRESS, kind, workers)
+            rest = _find(results, REST_PROGRESS, kind, workers)
+            discovery = _find(results, DISCOVERY_ONE, kind, workers)
+            above_provider = discovery.p50_ms - PROVIDER_LATENCY_MS
             lines.append(
                 f"| {kind} | {workers}"
-                f" | {progress.requests_per_second / rest.requests_per_second:.2f}x"
-                f" | {progress.requests_per_second / ceiling.requests_per_second:.0%}"
+                f" | {_ratio(results, kind, PROGRESS, REST_PROGRESS, workers):.2f}x"
+                f" | {progress.cpu_ms_per_request / rest.cpu_ms_per_request:.2f}x"
+                f" ({progress.cpu_ms_per_request:.3f} / {rest.cpu_ms_per_request:.3f})"
+                f" | {_ratio(results, kind, PROGRESS, CEILING, workers):.0%}"
                 f" | {progress.p99_ms:.2f}"
-                f" | {discovery.p50_ms - PROVIDER_LATENCY_MS:.2f}"
-                f" | {cache.p50_ms:.2f} |"
+                f" | {_ratio(results, kind, COMPLETE, REST_WRITE, workers):.2f}x"
+                f" | {above_provider:.2f}"
+                f" | {_find(results, CACHE_HIT_ONE, kind, workers).p50_ms:.2f} |"
             )
     if 1 in args.workers and 2 in args.workers:
         lines += ["", "| database | scenario | 2 workers / 1 worker (req/s) |", "|---|---|---|"]
         for kind in args.databases:
-            for scenario in ("onboardingProgress", "completeOnboardingStep", "ceiling (constant)"):
-                one = _find(results, scenario, kind, 1).requests_per_second
-                two = _find(results, scenario, kind, 2).requests_per_second
-                lines.append(f"| {kind} | {scenario} | {two / one:.2f}x |")
+            for scenario in SCENARIOS:
+                lines.append(
+                    f"| {kind} | {scenario} | {_ratio_of_workers(results, kind, scenario):.2f}x |"
+                )
     return lines
 
 
@@ -402,12 +633,46 @@ def machine() -> str:
         memory = f", {int(found.group(1)) / 1024 / 1024:.0f} GiB RAM" if found else ""
     packages = ", ".join(
         f"{name} {version(name)}"
-        for name in ("strawberry-graphql", "graphql-core", "fastapi", "uvicorn", "sqlalchemy")
+        for name in (
+            "strawberry-graphql",
+            "graphql-core",
+            "fastapi",
+            "uvicorn",
+            "sqlalchemy",
+            "asyncpg",
+            "orjson",
+        )
     )
     return (
         f"{os.cpu_count()} cores ({model}){memory}; {platform.platform()};"
         f" Python {platform.python_version()}; {packages}"
     )
+
+
+def code_measured() -> str:
+    """The commit the run measured, and whether the working tree differed from it."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return "unknown (no git)"
+    if not commit:
+        return "unknown (not a git checkout)"
+    return f"commit {commit}" + (" with uncommitted changes" if changed else "")
+
+
+SCENARIO_HEADER = [
+    "| scenario | database | workers | connections | req/s | CPU ms per request"
+    " | p50 ms | p99 ms | errors |",
+    "|---|---|---|---|---|---|---|---|---|",
+]
 
 
 def main() -> None:
@@ -417,17 +682,27 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--workers", default="1,2")
+    parser.add_argument(
+        "--in-process-requests",
+        type=int,
+        default=1000,
+        help="requests per round of the in-process CPU table (0 leaves it out)",
+    )
+    parser.add_argument(
+        "--scenarios",
+        help="comma-separated scenario names to run alone, while iterating (no ratios, no file)",
+    )
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "RESULTS.md")
     args = parser.parse_args()
+    args.scenarios = args.scenarios.split(",") if args.scenarios else None
     args.databases = args.databases.split(",")
     args.workers = sorted(int(n) for n in args.workers.split(","))
     wrk = ensure_wrk()
-    header = [
-        "| scenario | database | workers | req/s | p50 ms | p99 ms | errors |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    print("\n".join(header), flush=True)
+    started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    measured = code_measured()
+    print("\n".join(SCENARIO_HEADER), flush=True)
     results: list[Measurement] = []
+    in_process: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="onboarding-bench-") as scratch:
         for kind in args.databases:
             directory = Path(scratch) / kind
@@ -435,20 +710,31 @@ def main() -> None:
             with database(kind, directory) as url:
                 for workers in args.workers:
                     results += measure_config(kind, url, workers, args, directory, wrk)
+            if args.in_process_requests:
+                in_process[kind] = in_process_cpu(kind, Path(scratch), args.in_process_requests)
+    if args.scenarios:
+        return  # a partial run: its rows above are all it has
     ratios = summary(results, args)
-    print("\n" + "\n".join(ratios))
-    started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    checks = targets(results, args)
+    layers = in_process_table(in_process, args.databases)
+    print("\n" + "\n".join([*ratios, "", *checks, "", *layers]))
     command = "python -m bench.run " + " ".join(sys.argv[1:])
     args.output.write_text(
         "\n".join(
             [
                 "# Benchmark results",
                 "",
-                f"Measured {started} with `.venv/bin/{command.strip()}`"
-                f" ({args.connections} connections, {args.warmup} s warm-up,"
-                f" {args.duration} s measured per scenario, wrk -t2).",
+                f"Measured {started} with `.venv/bin/{command.strip()}` on {measured}"
+                f" ({args.connections} connections unless stated, {args.warmup} s warm-up,"
+                f" {args.duration} s measured per scenario, wrk with up to 2 threads)."
+                " CPU ms per request: the app's own processes (every uvicorn worker),"
+                " from /proc/<pid>/stat, over the measured part.",
                 "",
                 f"Machine: {machine()}.",
+                "",
+                "## Targets (issue 15)",
+                "",
+                *checks,
                 "",
                 "## Ratios (from this one run)",
                 "",
@@ -456,12 +742,45 @@ def main() -> None:
                 "",
                 "## Every scenario",
                 "",
-                *header,
+                *SCENARIO_HEADER,
                 *(_row(m) for m in results),
                 "",
+                *layers,
             ]
         )
     )
+
+
+def in_process_cpu(kind: str, scratch: Path, requests: int) -> dict[str, float]:
+    """CPU ms per request of each request shape, calling the apps in this process (no HTTP)."""
+    from bench.profile import cpu_per_request  # here: bench.profile imports this module
+
+    directory = scratch / f"{kind}-in-process"
+    directory.mkdir()
+    with database(kind, directory) as url:
+        return cpu_per_request(url, directory, requests=requests, rounds=3)
+
+
+def in_process_table(in_process: dict[str, dict[str, float]], kinds: list[str]) -> list[str]:
+    if not in_process:
+        return []
+    names = list(next(iter(in_process.values())))
+    lines = [
+        "## Where the time goes: CPU ms per request in process",
+        "",
+        "The same apps called directly as ASGI callables, one request after another on one"
+        " event loop (uvloop), no server and no network: what each costs by itself, the"
+        " least of 3 rounds (bench/profile.py). `typename` is `{ __typename }` and `viewer`"
+        " `{ viewer { id } }`: the fixed cost of any document, with and without a field.",
+        "",
+        "| request | " + " | ".join(kinds) + " |",
+        "|---|" + "---|" * len(kinds),
+    ]
+    for name in names:
+        cells = " | ".join(f"{in_process[kind][name]:.3f}" for kind in kinds if kind in in_process)
+        lines.append(f"| {name} | {cells} |")
+    lines.append("")
+    return lines
 
 
 if __name__ == "__main__":

@@ -6,12 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeAlias
 
-from sqlalchemy import Row, and_, delete, func, insert, or_, select
+from sqlalchemy import Row, Select, and_, bindparam, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.fast_reads import Reads, fetch_all
 from db.models import ACTIVE_DISCOVERY
 from db.models import competitor_discoveries as _discoveries
 from db.records import DiscoveryRecord, DiscoveryStatus
+from db.types import UTCDateTime
 
 # A row of any selection of columns.
 AnyRow: TypeAlias = Row[*tuple[Any, ...]]
@@ -104,20 +106,24 @@ async def get_discovery(
     return discovery_record(row) if row is not None else None
 
 
+_FIND_ACTIVE = select(*DISCOVERY_COLUMNS).where(
+    _discoveries.c.user_id == bindparam("user_id"),
+    _discoveries.c.question_hash == bindparam("question_hash"),
+    ACTIVE_DISCOVERY,
+)
+
+
 async def find_active(
-    connection: AsyncConnection, user_id: str, question_hash: str
+    source: AsyncConnection | Reads, user_id: str, question_hash: str
 ) -> DiscoveryRecord | None:
-    """The user's PENDING or RUNNING job for that question, if there is one (at most one)."""
-    row = (
-        await connection.execute(
-            select(*DISCOVERY_COLUMNS).where(
-                _discoveries.c.user_id == user_id,
-                _discoveries.c.question_hash == question_hash,
-                ACTIVE_DISCOVERY,
-            )
-        )
-    ).first()
-    return discovery_record(row) if row is not None else None
+    """The user's PENDING or RUNNING job for that question, if there is one (at most one).
+
+    `source`: a transaction's connection, or the fast reads outside any.
+    """
+    rows = await fetch_all(
+        source, _FIND_ACTIVE, {"user_id": user_id, "question_hash": question_hash}
+    )
+    return discovery_record(rows[0]) if rows else None
 
 
 async def get_discoveries(
@@ -144,8 +150,33 @@ async def count_discoveries(connection: AsyncConnection, user_id: str) -> int:
     return int(count)
 
 
+def _recent_identical(industry_context_is_null: bool) -> Select[Any]:
+    same_industry = (
+        _discoveries.c.industry_context.is_(None)
+        if industry_context_is_null
+        else _discoveries.c.industry_context == bindparam("industry_context")
+    )
+    return (
+        select(*DISCOVERY_COLUMNS)
+        .where(
+            _discoveries.c.user_id == bindparam("user_id"),
+            _discoveries.c.created_at >= bindparam("since", type_=UTCDateTime),
+            _discoveries.c.status == DiscoveryStatus.COMPLETED.value,
+            _discoveries.c.url == bindparam("url"),
+            same_industry,
+            _discoveries.c.requested_results == bindparam("requested_results"),
+        )
+        .order_by(_discoveries.c.created_at.desc(), _discoveries.c.id.desc())
+        .limit(1)
+    )
+
+
+# By whether the industry is null: `= NULL` would match nothing.
+_RECENT_IDENTICAL = {True: _recent_identical(True), False: _recent_identical(False)}
+
+
 async def find_recent_identical(
-    connection: AsyncConnection,
+    source: AsyncConnection | Reads,
     *,
     user_id: str,
     url: str,
@@ -153,28 +184,20 @@ async def find_recent_identical(
     requested_results: int,
     since: datetime,
 ) -> DiscoveryRecord | None:
-    """The newest completed discovery of the same request made at or after `since`, if any."""
-    same_industry = (
-        _discoveries.c.industry_context.is_(None)
-        if industry_context is None
-        else _discoveries.c.industry_context == industry_context
-    )
-    row = (
-        await connection.execute(
-            select(*DISCOVERY_COLUMNS)
-            .where(
-                _discoveries.c.user_id == user_id,
-                _discoveries.c.created_at >= since,
-                _discoveries.c.status == DiscoveryStatus.COMPLETED.value,
-                _discoveries.c.url == url,
-                same_industry,
-                _discoveries.c.requested_results == requested_results,
-            )
-            .order_by(_discoveries.c.created_at.desc(), _discoveries.c.id.desc())
-            .limit(1)
-        )
-    ).first()
-    return discovery_record(row) if row is not None else None
+    """The newest completed discovery of the same request made at or after `since`, if any.
+
+    `source`: a transaction's connection, or the fast reads outside any.
+    """
+    parameters: dict[str, Any] = {
+        "user_id": user_id,
+        "since": since,
+        "url": url,
+        "requested_results": requested_results,
+    }
+    if industry_context is not None:
+        parameters["industry_context"] = industry_context
+    rows = await fetch_all(source, _RECENT_IDENTICAL[industry_context is None], parameters)
+    return discovery_record(rows[0]) if rows else None
 
 
 async def list_discoveries(

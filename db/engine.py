@@ -153,7 +153,10 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
         writer_queue.turn() if writer_queue is not None else nullcontext()
     )
     async with turn, engine.connect() as connection:
-        await connection.execution_options(**{_WRITE: True})
+        if engine.dialect.name == "sqlite":
+            # Read by SQLite's begin listener only (BEGIN IMMEDIATE); elsewhere it
+            # would cost a greenlet round trip per transaction for nothing.
+            await connection.execution_options(**{_WRITE: True})
         async with connection.begin():
             yield connection
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.conflict_insert import conflict_insert
+from db.fast_reads import Reads
 from db.models import onboarding_progress as _progress
 from db.models import onboarding_steps as _steps
 from db.records import ProgressRecord, StepRecord, StepStatus
@@ -42,6 +44,15 @@ _SELECT_PROGRESS = (
 async def get_progress(connection: AsyncConnection, user_id: str) -> ProgressRecord | None:
     """The user's progress with its steps, in one statement; None if the user has none yet."""
     rows = (await connection.execute(_SELECT_PROGRESS, {"user_id": user_id})).all()
+    return _progress_record(rows)
+
+
+async def read_progress(reads: Reads, user_id: str) -> ProgressRecord | None:
+    """As `get_progress`, outside any transaction, on the fastest reads the database allows."""
+    return _progress_record(await reads.all(_SELECT_PROGRESS, {"user_id": user_id}))
+
+
+def _progress_record(rows: Sequence[Any]) -> ProgressRecord | None:
     if not rows:
         return None
     first = rows[0]

@@ -119,6 +119,14 @@ def normalise_url(raw: str, *, require_scheme: bool = False) -> NormalisedURL:
     IDNA host, no default port, no fragment, "/" for an empty path, and a
     percent-encoded path and query (existing escapes kept).
     """
+    return _normalise(raw, require_scheme)
+
+
+# A provider's answer holds a few dozen URLs, and the same competitors come back
+# in answer after answer: each is worked out once (URLs that are refused are not
+# kept). Bounded by entries, each at most MAX_URL_LENGTH characters of key.
+@lru_cache(maxsize=1024)
+def _normalise(raw: str, require_scheme: bool) -> NormalisedURL:
     text = raw.strip()
     if not text:
         raise InvalidURLError("The URL is empty.")

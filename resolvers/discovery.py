@@ -32,6 +32,7 @@ from db.discovery_repository import (
     list_discoveries,
 )
 from db.engine import read_transaction, write_transaction
+from db.fast_reads import Reads
 from db.records import DiscoveryRecord, DiscoveryStatus
 from discovery import DiscoveryRequest
 from resolvers.discovery_codec import Discovery, decode, failure_of, research_step_data
@@ -74,7 +75,7 @@ def jobs_of(services: Services) -> DiscoveryJobs:
 
 
 async def _existing(
-    connection: AsyncConnection,
+    source: AsyncConnection | Reads,
     services: Services,
     user_id: str,
     request: DiscoveryRequest,
@@ -82,14 +83,17 @@ async def _existing(
     *,
     refresh: bool,
 ) -> Submission | None:
-    """The job under way for the question, else (unless `refresh`) a recent result."""
-    active = await find_active(connection, user_id, question)
+    """The job under way for the question, else (unless `refresh`) a recent result.
+
+    `source`: the per-user write transaction's connection, or the fast reads.
+    """
+    active = await find_active(source, user_id, question)
     if active is not None:
         return Submission(active, joined=True)
     if refresh:
         return None
     cached = await find_recent_identical(
-        connection,
+        source,
         user_id=user_id,
         url=request.site.url,
         industry_context=request.industry_context,
@@ -148,8 +152,7 @@ async def _submit(
 ) -> Submission | Problem:
     question = question_hash(user_id, request)
     # Joins and cache hits are read without the per-user lock.
-    async with read_transaction(services.engine) as connection:
-        found = await _existing(connection, services, user_id, request, question, refresh=refresh)
+    found = await _existing(services.reads, services, user_id, request, question, refresh=refresh)
     for _ in range(_SUBMIT_ATTEMPTS):
         if found is not None:
             if found.joined:
@@ -168,10 +171,9 @@ async def _submit(
                 )
         except IntegrityError:
             # Another instance stored the same job first (the unique index said so).
-            async with read_transaction(services.engine) as connection:
-                found = await _existing(
-                    connection, services, user_id, request, question, refresh=refresh
-                )
+            found = await _existing(
+                services.reads, services, user_id, request, question, refresh=refresh
+            )
             continue
         if isinstance(stored, Problem):
             return stored

@@ -16,11 +16,12 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.discovery_repository import delete_discoveries
-from db.engine import read_transaction, write_transaction
+from db.engine import write_transaction
 from db.progress_repository import (
     StaleProgressError,
     create_progress,
     get_progress,
+    read_progress,
     save_progress,
 )
 from db.records import ProgressRecord
@@ -65,8 +66,7 @@ async def _load_or_create(
 
 async def load_progress(services: Services, user_id: str) -> ProgressRecord:
     """The user's progress; a user seen for the first time gets a fresh one."""
-    async with read_transaction(services.engine) as connection:
-        progress = await get_progress(connection, user_id)
+    progress = await read_progress(services.reads, user_id)
     if progress is not None:
         return progress
     async with write_transaction(services.engine) as connection:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.change_feed import ChangeFeed, LocalChangeFeed
+from db.fast_reads import EngineReads, Reads
 from db.records import DiscoveryRecord
 from discovery import CompetitorProvider
 from resolvers.secrets import SecretBox
@@ -84,3 +85,10 @@ class Services:
     # Where changes are announced to subscribers (`resolvers/changes.py`): by default
     # this process only; the app uses the database's (PostgreSQL LISTEN/NOTIFY).
     changes: ChangeFeed = field(default_factory=LocalChangeFeed)
+    # Reads on the request path, straight on the driver (`db.fast_reads`); None
+    # (scripts, tests) reads through `engine`.
+    fast_reads: Reads | None = None
+
+    @property
+    def reads(self) -> Reads:
+        return self.fast_reads or EngineReads(self.engine)

@@ -8,10 +8,13 @@ from dataclasses import dataclass
 import strawberry
 from graphql import DocumentNode, GraphQLError
 from strawberry.extensions import DisableIntrospection, SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
+from schema.default_fields import DefaultFieldsExecutor
+from schema.extension_runner import HookRunner
 from schema.extensions.cache_parsing import CacheParsing
 from schema.extensions.cache_validation import CacheValidation
 from schema.extensions.document_cache import DEFAULT_CACHE_BYTES, DocumentCache
@@ -34,6 +37,11 @@ from schema.subscription import Subscription
 
 
 class OnboardingSchema(strawberry.Schema):
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        return HookRunner(execution_context, extensions)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -93,7 +101,9 @@ def create_schema(
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
-        execution_context_class=None if introspection else ExecutorWithoutSuggestions,
+        execution_context_class=(
+            DefaultFieldsExecutor if introspection else ExecutorWithoutSuggestions
+        ),
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
 

@@ -112,7 +112,19 @@ class DocumentCache(Generic[V]):
         if entry is not None:
             return entry.value
         value = compute()
+        self._keep(key, value)
+        return value
+
+    def get(self, text: str, *qualifiers: Hashable) -> V | None:
+        """The value kept for `text` and `qualifiers`, if any."""
+        entry = self._entries.get((document_digest(text), *qualifiers))
+        return entry.value if entry is not None else None
+
+    def put(self, text: str, value: V, *qualifiers: Hashable) -> None:
+        """Keep `value` for `text` and `qualifiers` (unless it is too big to keep)."""
+        self._keep((document_digest(text), *qualifiers), value)
+
+    def _keep(self, key: Hashable, value: V) -> None:
         size = ENTRY_OVERHEAD_BYTES + retained_bytes(value, stop_above=self.largest_entry_bytes)
         if size <= self.largest_entry_bytes:
             self._entries[key] = _Entry(value, size)
-        return value

@@ -16,9 +16,10 @@ from typing import Any
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, validate
 from graphql.execution import Executor
 from graphql.validation import ASTValidationRule
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+
+from schema.default_fields import DefaultFieldsExecutor
 
 __all__ = ["ExecutorWithoutSuggestions", "validate_without_suggestions"]
 
@@ -35,8 +36,8 @@ def validate_without_suggestions(
     return validate(schema, document, (*rules, *_STRAWBERRY_RULES), hide_suggestions=True)
 
 
-class ExecutorWithoutSuggestions(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's executor, coercing variables with `hide_suggestions`.
+class ExecutorWithoutSuggestions(DefaultFieldsExecutor):
+    """Our executor, coercing variables with `hide_suggestions`.
 
     A variable of an input or enum type that does not coerce is reported while
     the executor is built, so that is where the flag goes.

@@ -23,6 +23,7 @@ from functools import cache
 from typing import Any
 
 from graphql import OverlappingFieldsCanBeMergedRule, SelectionSetNode, ValidationContext
+from graphql.validation import ASTValidationRule
 from graphql.validation.rules import overlapping_fields_can_be_merged
 from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import SchemaExtension
@@ -67,8 +68,24 @@ class LimitOverlappingFields(SchemaExtension):
         self.rule = overlapping_fields_rule(budget)
 
     def on_operation(self) -> Iterator[None]:
-        self.execution_context.validation_rules = tuple(
-            self.rule if rule is OverlappingFieldsCanBeMergedRule else rule
-            for rule in self.execution_context.validation_rules
-        )
+        context = self.execution_context
+        context.validation_rules = _with_rule(context.validation_rules, self.rule)
         yield
+
+
+Rules = tuple[type[ASTValidationRule], ...]
+# The same few rule sets come by on every request: each is swapped once.
+_SWAPPED: dict[tuple[Rules, type[OverlappingFieldsCanBeMergedRule]], Rules] = {}
+_SWAPPED_KEPT = 32
+
+
+def _with_rule(rules: Rules, rule: type[OverlappingFieldsCanBeMergedRule]) -> Rules:
+    swapped = _SWAPPED.get((rules, rule))
+    if swapped is None:
+        swapped = tuple(
+            rule if each is OverlappingFieldsCanBeMergedRule else each for each in rules
+        )
+        if len(_SWAPPED) >= _SWAPPED_KEPT:
+            _SWAPPED.clear()
+        _SWAPPED[(rules, rule)] = swapped
+    return swapped

@@ -20,6 +20,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from schema.extensions.document_cache import DocumentCache
 from schema.extensions.selection_walk import (
     Maxima,
     Pricing,
@@ -29,6 +30,12 @@ from schema.extensions.selection_walk import (
 )
 
 MAX_COST_EXCEEDED = "MAX_COST_EXCEEDED"
+# Operations (by document, operation name and maximum) priced within the maximum
+# by a walk that read no variable: most operations, whose price is then the
+# document's alone and is not worked out again. A price over the maximum is
+# never kept: such a request is priced each time, so when its variables do not
+# coerce, execution still answers that first.
+WITHIN_MAXIMUM: DocumentCache[bool] = DocumentCache(max_bytes=1024 * 1024)
 
 
 def price_operation(
@@ -62,20 +69,26 @@ class LimitQueryCost(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
-        if document is not None and context.result is None:
-            operation = _chosen_operation(document, context.operation_name)
-            if operation is not None:
-                walk = price_operation(
-                    context.schema._schema, document, operation, context.variables, self.max_cost
-                )
-                if walk is not None and walk.passed:
-                    refusal = self._refusal(walk, operation)
-                    if operation.operation is OperationType.SUBSCRIPTION:
-                        # Strawberry starts a subscription's stream without looking for
-                        # a result set here; raised, the refusal is its only answer.
-                        raise refusal
-                    # A result set here is what Strawberry returns instead of executing.
-                    context.result = ExecutionResult(data=None, errors=[refusal])
+        query = context.query
+        qualifiers = (context.operation_name, self.max_cost)
+        if document is None or context.result is not None:
+            pass
+        elif query is not None and WITHIN_MAXIMUM.get(query, *qualifiers):
+            pass  # priced before, and no variable can change that price
+        elif (operation := _chosen_operation(document, context.operation_name)) is not None:
+            walk = price_operation(
+                context.schema._schema, document, operation, context.variables, self.max_cost
+            )
+            if walk is not None and walk.passed:
+                refusal = self._refusal(walk, operation)
+                if operation.operation is OperationType.SUBSCRIPTION:
+                    # Strawberry starts a subscription's stream without looking for
+                    # a result set here; raised, the refusal is its only answer.
+                    raise refusal
+                # A result set here is what Strawberry returns instead of executing.
+                context.result = ExecutionResult(data=None, errors=[refusal])
+            elif walk is not None and walk.complete and not walk.read_variables and query:
+                WITHIN_MAXIMUM.put(query, True, *qualifiers)
         yield
 
     def _refusal(self, walk: Walk, operation: OperationDefinitionNode) -> GraphQLError:

@@ -142,6 +142,18 @@ def deprecated_coordinates(schema: GraphQLSchema) -> list[str]:
     return sorted(found)
 
 
+_SINK_TYPES: dict[type, bool] = {}
+
+
+def _is_sink(context: object) -> bool:
+    # Once per context class: isinstance against a runtime Protocol inspects the
+    # class's members each time it is asked.
+    kind = type(context)
+    if kind not in _SINK_TYPES:
+        _SINK_TYPES[kind] = isinstance(context, DeprecatedUsageSink)
+    return _SINK_TYPES[kind]
+
+
 class ReportDeprecatedUsage(SchemaExtension):
     """Tells the context which deprecated coordinates an executed operation uses.
 
@@ -157,7 +169,7 @@ class ReportDeprecatedUsage(SchemaExtension):
         context = self.execution_context
         sink = context.context
         document = context.graphql_document
-        if document is not None and isinstance(sink, DeprecatedUsageSink):
+        if document is not None and _is_sink(sink):
             schema = context.schema._schema
             usage = (
                 self.cache.get_or_compute(context.query, lambda: document_usage(schema, document))

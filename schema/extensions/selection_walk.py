@@ -45,9 +45,13 @@ from graphql import (
     GraphQLOutputType,
     GraphQLSchema,
     InlineFragmentNode,
+    ListValueNode,
     NamedTypeNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValueNode,
+    VariableNode,
     get_argument_values,
     get_named_type,
     is_composite_type,
@@ -131,6 +135,8 @@ class Walk:
     """Fragments measured so far in this document (each at most once per context)."""
     selections_visited: int
     """Selections of the document looked at so far: the walk's work."""
+    read_variables: bool = False
+    """Whether the cost used a variable's value (else it is the document's alone)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +188,7 @@ class SelectionWalker:
         self._in_progress: set[str] = set()
         self.fragments_measured = 0
         self.selections_visited = 0
+        self.read_variables = False
 
     def walk(self, operation: OperationDefinitionNode) -> Walk:
         root = (
@@ -198,7 +205,14 @@ class SelectionWalker:
         return self._result(measure, (), complete=True)
 
     def _result(self, measure: Measure, passed: tuple[Figure, ...], *, complete: bool) -> Walk:
-        return Walk(measure, passed, complete, self.fragments_measured, self.selections_visited)
+        return Walk(
+            measure,
+            passed,
+            complete,
+            self.fragments_measured,
+            self.selections_visited,
+            self.read_variables,
+        )
 
     def _selection_set(
         self,
@@ -282,6 +296,8 @@ class SelectionWalker:
 
     def _page_size(self, field: GraphQLField, node: FieldNode, declared: PageSize) -> int | None:
         assert self.pricing is not None  # only priced fields get here
+        if any(_uses_variables(argument.value) for argument in node.arguments or ()):
+            self.read_variables = True
         try:
             arguments = get_argument_values(field, node, self.pricing.variables)
         except GraphQLError:
@@ -321,3 +337,13 @@ def _priced_field(parent: GraphQLNamedType | None, name: str) -> GraphQLField | 
 def _is_list(field_type: GraphQLOutputType) -> bool:
     unwrapped = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
     return isinstance(unwrapped, GraphQLList)
+
+
+def _uses_variables(value: ValueNode) -> bool:
+    if isinstance(value, VariableNode):
+        return True
+    if isinstance(value, ListValueNode):
+        return any(_uses_variables(item) for item in value.values)
+    if isinstance(value, ObjectValueNode):
+        return any(_uses_variables(field.value) for field in value.fields)
+    return False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from tests.support.discovery import discovered
+from tests.support.discovery import discover, discovered
 from tests.support.graphql import GraphQLClient
 from tests.support.onboarding import COMPLETE_STEP, PROGRESS, STEP_DATA
 from tests.support.statements import counted_statements
@@ -73,3 +73,18 @@ async def test_nodes_reads_every_discovery_in_one_statement(
         data = await graphql.execute(query, {"ids": [*ids, ids[0], "not-an-id"]})
     assert data["nodes"] == [{"id": ids[0]}, {"id": ids[1]}, {"id": ids[0]}, None]
     assert len(statements) == 1, statements
+
+
+async def test_a_cached_discovery_is_found_in_two_statements(
+    graphql: GraphQLClient, app: FastAPI
+) -> None:
+    # given a discovery made once
+    first = await discover(graphql, industryContext="retail", numResults=3)
+    assert first["discovery"]["cached"] is False
+    # when the same question is asked again
+    with counted_statements(app) as statements:
+        again = await discover(graphql, industryContext="retail", numResults=3)
+    # then the stored one answers it: no job under way, then the newest identical one
+    assert again["discovery"]["cached"] is True
+    assert again["discovery"]["id"] == first["discovery"]["id"]
+    assert len(statements) == 2, statements

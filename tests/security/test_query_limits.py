@@ -137,6 +137,18 @@ async def test_the_cost_follows_first_given_in_variables(graphql: GraphQLClient)
     assert small.json() == {"data": {"competitorDiscoveries": {"edges": []}}}
 
 
+async def test_a_price_read_from_variables_is_worked_out_for_each_request(
+    graphql: GraphQLClient,
+) -> None:
+    # given the query with first from a variable, answered once within the maximum
+    small = await graphql.post(COST_BY_VARIABLE, {"first": 5})
+    assert small.json() == {"data": {"competitorDiscoveries": {"edges": []}}}
+    # when the same document comes again with first: 100
+    big = await graphql.post(COST_BY_VARIABLE, {"first": 100})
+    # then that request is priced on its own variables, and refused
+    assert codes(big) == ["MAX_COST_EXCEEDED"]
+
+
 async def test_a_variables_default_is_priced_like_a_literal(graphql: GraphQLClient) -> None:
     # given $first declared with the default 100 / when the request gives no value for it
     response = await graphql.post(COST_BY_VARIABLE_DEFAULT)

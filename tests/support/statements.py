@@ -20,18 +20,24 @@ def counted_statements(app: FastAPI) -> Iterator[list[str]]:
 
     Discovery jobs run in tasks of their own on the same engine (the lease
     sweep, the runners); their statements are not the request's, so they are
-    left out.
+    left out. Reads sent on the driver directly (`db.fast_reads`) count too.
     """
-    engine = app.state.runtime.services.engine.sync_engine
+    services = app.state.runtime.services
+    engine = services.engine.sync_engine
     statements: list[str] = []
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    def sent(statement: str) -> None:
         task = asyncio.current_task()
         if task is None or not task.get_name().startswith(BACKGROUND_TASK_PREFIX):
             statements.append(statement)
 
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent(statement)
+
     event.listen(engine, "before_cursor_execute", record)
+    stop_listening = services.reads.listen(sent)
     try:
         yield statements
     finally:
+        stop_listening()
         event.remove(engine, "before_cursor_execute", record)

@@ -1,0 +1,199 @@
+"""Reads straight on the driver (`db.fast_reads`) answer exactly what the engine answers."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.discovery_repository import find_active, find_recent_identical, insert_discovery
+from db.engine import create_engine, read_transaction, write_transaction
+from db.fast_reads import EngineReads, Reads, reads_for
+from db.progress_repository import create_progress, get_progress, read_progress, save_progress
+from db.records import DiscoveryRecord, ProgressRecord, StepStatus
+from tests.support.databases import SQLiteDatabases
+
+STARTED = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def reads(engine: AsyncEngine) -> AsyncIterator[Reads]:
+    reads = reads_for(engine)
+    yield reads
+    await reads.close()
+
+
+async def _user_with_data(engine: AsyncEngine, user_id: str) -> None:
+    async with write_transaction(engine) as connection:
+        await create_progress(connection, user_id, range(1, 7), STARTED)
+        before = await get_progress(connection, user_id)
+        assert before is not None
+        steps = list(before.steps)
+        steps[0] = replace(
+            steps[0],
+            status=StepStatus.COMPLETED,
+            data={"apiKeys": {"gemini": "••••1234"}, "note": "ünïcode ✓", "n": [1, 2.5, None]},
+            encrypted_secrets=b"\x00sealed\xff",
+            validation_errors=("first", "second"),
+            completed_at=STARTED + timedelta(minutes=1),
+        )
+        await save_progress(connection, before, replace(before, steps=tuple(steps)))
+
+
+def test_each_database_gets_its_drivers_own_reads(engine: AsyncEngine) -> None:
+    reads = reads_for(engine)
+    # not the engine's greenlet and thread hops, on either database the service runs on
+    assert not isinstance(reads, EngineReads)
+
+
+async def test_a_progress_reads_the_same_as_through_the_engine(
+    engine: AsyncEngine, reads: Reads
+) -> None:
+    # given a user whose steps hold JSON, bytes, timestamps and a list
+    await _user_with_data(engine, "user-a")
+    # when it is read on the driver and through the engine
+    fast = await read_progress(reads, "user-a")
+    async with read_transaction(engine) as connection:
+        through_engine = await get_progress(connection, "user-a")
+    # then the records are equal, value for value, aware UTC timestamps included
+    assert fast is not None
+    assert fast == through_engine
+    assert fast.steps[0].completed_at == STARTED + timedelta(minutes=1)
+    assert fast.started_at.tzinfo is not None
+    assert fast.started_at.utcoffset() == timedelta(0)
+    assert fast.steps[0].data["note"] == "ünïcode ✓"
+    assert fast.steps[0].encrypted_secrets == b"\x00sealed\xff"
+
+
+@pytest.mark.parametrize("industry", [None, "retail"])
+async def test_a_cached_discovery_reads_the_same_as_through_the_engine(
+    engine: AsyncEngine, reads: Reads, industry: str | None
+) -> None:
+    # given two completed discoveries of the same question, and one of another
+    for number, (url, created) in enumerate(
+        [("https://a.example", 1), ("https://a.example", 2), ("https://b.example", 3)]
+    ):
+        record = DiscoveryRecord(
+            id=f"discovery-{number}",
+            user_id="user-a",
+            url=url,
+            domain="a.example",
+            industry_context=industry,
+            requested_results=5,
+            provider="catalog",
+            result={"competitors": [{"url": "https://rival.example", "score": 0.5}]},
+            created_at=STARTED + timedelta(minutes=created),
+            finished_at=STARTED + timedelta(minutes=created, seconds=3),
+        )
+        async with write_transaction(engine) as connection:
+            await insert_discovery(connection, record)
+    question = {
+        "user_id": "user-a",
+        "url": "https://a.example",
+        "industry_context": industry,
+        "requested_results": 5,
+        "since": STARTED,
+    }
+    # when the newest identical one is looked up on the driver and through the engine
+    fast = await find_recent_identical(reads, **question)  # type: ignore[arg-type]
+    async with read_transaction(engine) as connection:
+        through_engine = await find_recent_identical(connection, **question)  # type: ignore[arg-type]
+    # then both find the newest of the two, equal in every field
+    assert fast is not None
+    assert fast == through_engine
+    assert fast.id == "discovery-1"
+    # and nothing is found past it, or for another industry
+    later = {**question, "since": STARTED + timedelta(minutes=10)}
+    assert await find_recent_identical(reads, **later) is None  # type: ignore[arg-type]
+    other = {
+        **question,
+        "industry_context": "other" if industry else None,
+        "url": "https://c.example",
+    }
+    assert await find_recent_identical(reads, **other) is None  # type: ignore[arg-type]
+    assert await find_active(reads, "user-a", "no such question") is None
+
+
+async def test_an_unknown_user_has_no_progress(reads: Reads) -> None:
+    assert await read_progress(reads, "nobody") is None
+
+
+async def test_every_read_sees_what_was_committed_since(engine: AsyncEngine, reads: Reads) -> None:
+    # given a progress already read once on the driver
+    await _user_with_data(engine, "user-a")
+    first = await read_progress(reads, "user-a")
+    assert first is not None
+    # when another connection (as another process would) commits a change
+    async with write_transaction(engine) as connection:
+        before = await get_progress(connection, "user-a")
+        assert before is not None
+        later = replace(before, updated_at=STARTED + timedelta(hours=1))
+        await save_progress(connection, before, later)
+    # then the next read has it: nothing read earlier is kept
+    second = await read_progress(reads, "user-a")
+    assert second is not None
+    assert second.version == first.version + 1
+    assert second.updated_at == STARTED + timedelta(hours=1)
+
+
+async def test_listeners_are_told_of_each_statement_sent(engine: AsyncEngine, reads: Reads) -> None:
+    await _user_with_data(engine, "user-a")
+    sent: list[str] = []
+    stop = reads.listen(sent.append)
+    await read_progress(reads, "user-a")
+    stop()
+    await read_progress(reads, "user-a")
+    assert len(sent) == 1
+    assert "onboarding_steps" in sent[0]
+
+
+async def test_a_sqlite_read_that_finds_the_database_busy_waits_off_the_loop(
+    sqlite_databases: SQLiteDatabases,
+) -> None:
+    with sqlite_databases.fresh() as database_url:
+        engine = create_engine(database_url)
+        reads = reads_for(engine)
+        try:
+            await _user_with_data(engine, "user-a")
+            await engine.dispose()
+            progress, sent = await _read_while_locked(reads, database_url)
+        finally:
+            await reads.close()
+            await engine.dispose()
+    # then it is answered once the lock is gone, not refused: the engine waited for it,
+    # since the driver's own read gave up at once
+    assert progress is not None
+    assert progress.steps[0].status is StepStatus.COMPLETED
+    assert sent == []
+
+
+async def _read_while_locked(
+    reads: Reads, database_url: str
+) -> tuple[ProgressRecord | None, list[str]]:
+    # given the database switched out of WAL, so a writer's exclusive lock keeps
+    # readers out (as a checkpoint or recovery can, briefly, in WAL mode)
+    path = str(make_url(database_url).database)
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("PRAGMA journal_mode=DELETE")
+    holder.execute("BEGIN EXCLUSIVE")
+    sent: list[str] = []
+    reads.listen(sent.append)
+    try:
+        # when a read comes in while the lock is held (released a moment later)
+        asyncio.get_running_loop().call_later(0.2, holder.execute, "COMMIT")
+        return await read_progress(reads, "user-a"), sent
+    finally:
+        holder.close()

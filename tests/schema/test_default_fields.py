@@ -1,0 +1,144 @@
+"""Leaf fields read straight from their attribute answer what graphql-core's usual path answers."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from schema.build import create_schema
+from schema.default_fields import DefaultFieldsExecutor
+from schema.scalars import SCALAR_MAP
+
+
+@strawberry.enum
+class Colour(enum.Enum):
+    RED = "RED"
+    BLUE = "BLUE"
+
+
+@strawberry.type
+class Item:
+    number: int
+    name: str | None
+    colour: Colour
+    when: datetime | None
+    data: JSON | None
+    tags: list[str]
+
+    @strawberry.field
+    def shout(self, times: int = 1) -> str:
+        return (self.name or "").upper() * times
+
+
+class Broken:
+    """An object the resolvers read that breaks in every way a leaf can."""
+
+    number = None  # null for a non-null field
+    name = "fine"
+    colour = "GREEN"  # not a value of the enum
+    data = None
+    tags = ("a", "b")
+
+    @property
+    def when(self) -> datetime:
+        raise RuntimeError("the attribute itself fails")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def items(self) -> list[Item]:
+        return [
+            Item(
+                number=1,
+                name=None,
+                colour=Colour.RED,
+                when=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+                data={"nested": [1, {"x": None}]},
+                tags=["t"],
+            ),
+            Item(number=2, name="two", colour=Colour.BLUE, when=None, data=None, tags=[]),
+        ]
+
+    @strawberry.field
+    def broken(self) -> list[Item | None]:
+        return [Broken(), Broken()]  # type: ignore[list-item]
+
+
+DOCUMENTS = [
+    "{ items { number name colour when data tags shout(times: 2) __typename } }",
+    "{ items { a: number b: number ... on Item { colour } } }",
+    "{ broken { number } }",
+    "{ broken { name colour } }",
+    "{ broken { name when } }",
+    "{ broken { tags data } }",
+]
+
+
+def _schema(executor: type[StrawberryGraphQLCoreExecutionContext]) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        execution_context_class=executor,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+    )
+
+
+def _answer(schema: strawberry.Schema, document: str) -> Any:
+    result = schema.execute_sync(document)
+    return result.data, [error.formatted for error in result.errors or ()]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_the_answer_is_the_same_as_through_graphql_cores_path(document: str) -> None:
+    ours = _answer(_schema(DefaultFieldsExecutor), document)
+    usual = _answer(_schema(StrawberryGraphQLCoreExecutionContext), document)
+    assert ours == usual
+
+
+def test_errors_keep_their_paths_and_messages() -> None:
+    data, errors = _answer(_schema(DefaultFieldsExecutor), "{ broken { name when number } }")
+    assert data == {"broken": [None, None]}
+    assert {tuple(error["path"]) for error in errors} == {
+        ("broken", 0, "when"),
+        ("broken", 0, "number"),
+        ("broken", 1, "when"),
+        ("broken", 1, "number"),
+    }
+    assert "Cannot return null for non-nullable field Item.number." in {
+        error["message"] for error in errors
+    }
+
+
+def test_the_service_executes_with_it() -> None:
+    assert create_schema().execution_context_class is DefaultFieldsExecutor
+    hidden = create_schema(introspection=False).execution_context_class
+    assert hidden is not None
+    assert issubclass(hidden, DefaultFieldsExecutor)
+
+
+def test_a_default_resolved_leaf_gets_no_resolve_info() -> None:
+    # given both executors, counting the GraphQLResolveInfo objects they build
+    built = {"ours": 0, "usual": 0}
+
+    class CountingOurs(DefaultFieldsExecutor):
+        def build_resolve_info(self, *args: Any) -> Any:
+            built["ours"] += 1
+            return super().build_resolve_info(*args)
+
+    class CountingUsual(StrawberryGraphQLCoreExecutionContext):
+        def build_resolve_info(self, *args: Any) -> Any:
+            built["usual"] += 1
+            return super().build_resolve_info(*args)
+
+    # when two items with five leaf fields each are executed
+    document = "{ items { number name colour when data } }"
+    assert _answer(_schema(CountingOurs), document) == _answer(_schema(CountingUsual), document)
+    # then only `items` needed one; graphql-core's path builds one per field
+    assert built == {"ours": 1, "usual": 11}
