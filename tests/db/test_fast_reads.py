@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 import pytest
+from sqlalchemy import Float, bindparam, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.availability import is_database_unavailable
 from db.discovery_repository import find_active, find_recent_identical, insert_discovery
 from db.engine import create_engine, read_transaction, write_transaction
 from db.fast_reads import EngineReads, Reads, reads_for
 from db.progress_repository import create_progress, get_progress, read_progress, save_progress
 from db.records import DiscoveryRecord, ProgressRecord, StepStatus
+from db.timeouts import DatabaseTimeouts
+from tests.reliability.own_postgres import OwnPostgres
 from tests.support.databases import SQLiteDatabases
 
 STARTED = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
@@ -197,3 +203,73 @@ async def _read_while_locked(
         return await read_progress(reads, "user-a"), sent
     finally:
         holder.close()
+
+
+# A statement may take 0.2 s; a connection is waited for far longer than that.
+QUICK_STATEMENTS = DatabaseTimeouts(connect_seconds=1.0, statement_seconds=0.2, pool_seconds=3.0)
+BACKEND = select(func.pg_backend_pid().label("pid"))
+SLEEP = select(func.pg_sleep(bindparam("seconds", type_=Float)).label("slept"))
+
+
+async def _backend(reads: Reads) -> int:
+    pid: int = (await reads.all(BACKEND, {}))[0].pid
+    return pid
+
+
+async def test_a_postgresql_read_over_budget_is_cancelled_by_the_server_and_the_connection_kept(
+    postgres_database_url: str,
+) -> None:
+    # given the reads of an engine whose statements may take 0.2 s
+    engine = create_engine(postgres_database_url, QUICK_STATEMENTS)
+    reads = reads_for(engine, QUICK_STATEMENTS)
+    try:
+        connection = await _backend(reads)
+        # when a read takes longer (though well within the engine's default 2 s)
+        with pytest.raises(asyncpg.QueryCanceledError) as raised:
+            await reads.all(SLEEP, {"seconds": 1.0})
+        # then the error says the database is unavailable (HTTP 503, not a 500)
+        assert is_database_unavailable(raised.value)
+        # and the server cancelled it, so the same connection serves the next read
+        assert await _backend(reads) == connection
+    finally:
+        await reads.close()
+        await engine.dispose()
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[OwnPostgres]:
+    with OwnPostgres() as server:
+        yield server
+
+
+# The client waits for a statement this long: its deadline, plus a margin for the server's.
+FROZEN_TIMEOUTS = DatabaseTimeouts(connect_seconds=1.0, statement_seconds=1.0, pool_seconds=5.0)
+CLIENT_DEADLINE_SECONDS = 1.5
+
+
+async def test_a_read_on_a_frozen_postgresql_gives_up_at_its_statement_deadline(
+    own_postgres: OwnPostgres,
+) -> None:
+    # given reads on a PostgreSQL of this test's own, one connection already open
+    engine = create_engine(own_postgres.url(), FROZEN_TIMEOUTS)
+    reads = reads_for(engine, FROZEN_TIMEOUTS)
+    try:
+        connection = await _backend(reads)
+        # when the server freezes (SIGSTOP: the connection stays open, nothing answers)
+        own_postgres.freeze()
+        try:
+            started = time.monotonic()
+            with pytest.raises(TimeoutError) as raised:
+                await asyncio.wait_for(_backend(reads), timeout=30)
+            gave_up_after = time.monotonic() - started
+        finally:
+            own_postgres.thaw()
+        # then the read is told "unavailable" once its statement's deadline passed, not
+        # after also waiting as long again for the silent server to take a cancel request
+        assert is_database_unavailable(raised.value)
+        assert gave_up_after < 2 * CLIENT_DEADLINE_SECONDS
+        # and that connection was dropped: once thawed, a new one serves the next read
+        assert await _backend(reads) != connection
+    finally:
+        await reads.close()
+        await engine.dispose()
