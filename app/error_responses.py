@@ -115,7 +115,7 @@ def allowed_methods(request: Request) -> list[str]:
     """Every method some route at the request's path takes.
 
     Starlette's own 405 names the methods of the first route that matched the
-    path only; `/graphql` has one route for GET and another for POST.
+    path only. (`/graphql` answers its own 405s: `app.graphql_http`.)
     """
     return [
         method

@@ -72,7 +72,8 @@ class SubscriptionRouter(GraphQLRouter[GraphQLContext, None]):
         root_value: None = UNSET,
     ) -> Response | WebSocket:
         if not isinstance(request, WebSocket):
-            return await super().run(request, context, root_value)  # never routed here
+            # This router has no HTTP route; GET and POST go to GraphQLEndpoint.
+            raise TypeError("HTTP at /graphql is served by app.graphql_http")
         # Browsers send Origin; a page on an origin not allowed is refused (403).
         if not self._check_websocket_origin(request):
             return await self.reject_websocket(request)
