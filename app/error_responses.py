@@ -1,8 +1,9 @@
 """One builder for the HTTP edge's error responses: a GraphQL error body, in the accepted type.
 
-Every refusal the HTTP edge makes itself (400, 401, 403, 405, 408, 413, 415, 500, 503) goes
-through `graphql_error_response`, whether a route, an exception handler or a
-pure ASGI middleware sends it, so a client parses every error the same way.
+Every refusal the HTTP edge makes itself (400, 401, 404, 405, 408, 413, 415, 500, 503)
+goes through `graphql_error_response`, whether a route, an exception handler or a
+pure ASGI middleware sends it, so a client parses every error the same way. (A
+refused WebSocket upgrade is a bare 403: see `app/graphql.py`.)
 """
 
 from __future__ import annotations
