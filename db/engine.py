@@ -20,7 +20,7 @@ from db.writer_queue import WriterQueue
 _WRITE = "onboarding_write"
 _FRESH = "onboarding_fresh"
 # A ping is `SELECT 1`: a server that takes longer to answer it gets no request.
-_PING_SECONDS = 1.0
+_PING_SECONDS = 0.5
 # The client gives up this much after the server's statement_timeout, so a slow
 # statement is cancelled by the server (the connection stays usable) and only a
 # server that does not answer at all trips the client's own deadline.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DEFAULT_CONNECT_SECONDS = 1.5
-DEFAULT_STATEMENT_SECONDS = 2.0
+DEFAULT_CONNECT_SECONDS = 1.0
+DEFAULT_STATEMENT_SECONDS = 1.5
 DEFAULT_POOL_SECONDS = 2.0
 
 
@@ -14,14 +14,15 @@ class DatabaseTimeouts:
     """Deadlines for each place a database can stall a request.
 
     The defaults make a database that stops answering (a frozen server, a
-    network partition) cost a request at most about 3.5 s before it is answered
-    SERVICE_UNAVAILABLE. A statement on an open connection gives up after
-    `statement_seconds` plus a 0.5 s client-side margin; a pooled connection is
-    pinged (1 s) before use; once either times out the pool drops every
-    connection it holds. The longest chain is then a request that waited
-    `pool_seconds` for a connection and `connect_seconds` for a new one
-    (measured: 3.0-4.0 s with 30 concurrent clients on a busy 2-core machine).
-    Every statement the service runs is a small indexed read or write.
+    network partition) cost a request at most about 4 s before it is answered
+    SERVICE_UNAVAILABLE, whichever way the request meets it. The waits add up:
+    a request may wait `pool_seconds` for a pooled connection, then either find
+    it dead by its ping (0.5 s) and fail to open a new one (`connect_seconds`),
+    or send a statement the server never answers (`statement_seconds` plus the
+    client's 0.5 s margin): 2 + 0.5 + 1 or 2 + 2 s. Once a ping or a statement
+    times out the pool drops every connection it holds, so later requests wait
+    on `connect_seconds` alone. Every statement the service runs is a small
+    indexed read or write.
 
     - `connect_seconds`: opening a connection, authentication included.
     - `statement_seconds`: one statement (PostgreSQL `statement_timeout`; on
