@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.conflict_insert import conflict_insert
 from db.models import catalog_entries as _catalog
+from db.rows import column_values, from_row
 from discovery import CatalogEntry
 
 # Keeps each statement's bind parameters well under SQLite's and asyncpg's limits.
 _BATCH = 500
 _UPDATED = ("url", "name", "description", "industry", "social")
-
-
-def _values(entry: CatalogEntry) -> dict[str, Any]:
-    return {
-        "domain": entry.domain,
-        "url": entry.url,
-        "name": entry.name,
-        "description": entry.description,
-        "industry": entry.industry,
-        "social": dict(entry.social),
-    }
 
 
 async def upsert_catalog_entries(
@@ -41,8 +30,11 @@ async def upsert_catalog_entries(
             )
         else:
             statement = statement.on_conflict_do_nothing(index_elements=[_catalog.c.domain])
-        batch = [_values(entry) for entry in entries[start : start + _BATCH]]
-        await connection.execute(statement, batch)
+        batch = entries[start : start + _BATCH]
+        # The JSON column takes a dict, not any mapping.
+        await connection.execute(
+            statement, [column_values(entry, social=dict(entry.social)) for entry in batch]
+        )
 
 
 async def count_present(connection: AsyncConnection, domains: Sequence[str]) -> int:
@@ -58,14 +50,4 @@ async def count_present(connection: AsyncConnection, domains: Sequence[str]) -> 
 
 async def all_catalog_entries(connection: AsyncConnection) -> list[CatalogEntry]:
     rows = (await connection.execute(select(_catalog).order_by(_catalog.c.domain))).all()
-    return [
-        CatalogEntry(
-            domain=row.domain,
-            url=row.url,
-            name=row.name,
-            description=row.description,
-            industry=row.industry,
-            social=dict(row.social or {}),
-        )
-        for row in rows
-    ]
+    return [from_row(CatalogEntry, row, social=dict(row.social or {})) for row in rows]

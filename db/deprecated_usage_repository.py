@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db.conflict_insert import conflict_insert
 from db.models import deprecated_usage as _usage
 from db.records import DeprecatedUsageSummary, DeprecatedUsageTally
+from db.rows import column_values, from_row
 
 
 def _later(connection: AsyncConnection, stored: Any, incoming: Any) -> Any:
@@ -41,19 +42,7 @@ async def add_deprecated_usage(
             ),
         },
     )
-    await connection.execute(
-        statement,
-        [
-            {
-                "coordinate": tally.coordinate,
-                "client": tally.client,
-                "day": tally.day,
-                "uses": tally.uses,
-                "last_used_at": tally.last_used_at,
-            }
-            for tally in tallies
-        ],
-    )
+    await connection.execute(statement, [column_values(tally) for tally in tallies])
 
 
 async def deprecated_usage_since(
@@ -74,12 +63,4 @@ async def deprecated_usage_since(
             .order_by(_usage.c.coordinate, uses.desc(), _usage.c.client)
         )
     ).all()
-    return [
-        DeprecatedUsageSummary(
-            coordinate=row.coordinate,
-            client=row.client,
-            uses=int(row.uses),
-            last_used_at=row.last_used_at,
-        )
-        for row in rows
-    ]
+    return [from_row(DeprecatedUsageSummary, row, uses=int(row.uses)) for row in rows]

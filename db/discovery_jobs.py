@@ -19,6 +19,7 @@ from db.discovery_repository import DISCOVERY_COLUMNS, AnyRow, discovery_record
 from db.models import ACTIVE_DISCOVERY
 from db.models import competitor_discoveries as _discoveries
 from db.records import DiscoveryJob, DiscoveryRecord, DiscoveryStatus
+from db.rows import from_row
 
 _JOB_COLUMNS = (
     *DISCOVERY_COLUMNS,
@@ -36,13 +37,7 @@ _SLOTS_LOCK = "onboarding.discovery.slots"
 
 
 def _job(row: AnyRow) -> DiscoveryJob:
-    return DiscoveryJob(
-        record=discovery_record(row),
-        website_analysis_data=row.website_analysis_data,
-        attempts=row.attempts,
-        lease_owner=row.lease_owner,
-        lease_expires_at=row.lease_expires_at,
-    )
+    return from_row(DiscoveryJob, row, record=discovery_record(row))
 
 
 def _held(job_id: str, owner: str, status: str) -> _Conditions:

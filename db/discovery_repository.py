@@ -13,6 +13,7 @@ from db.fast_reads import Reads, fetch_all
 from db.models import ACTIVE_DISCOVERY
 from db.models import competitor_discoveries as _discoveries
 from db.records import DiscoveryRecord, DiscoveryStatus
+from db.rows import column_values, from_row
 from db.types import UTCDateTime
 
 # A row of any selection of columns.
@@ -37,21 +38,7 @@ DISCOVERY_COLUMNS = (
 
 
 def discovery_record(row: AnyRow) -> DiscoveryRecord:
-    return DiscoveryRecord(
-        id=row.id,
-        user_id=row.user_id,
-        url=row.url,
-        domain=row.domain,
-        industry_context=row.industry_context,
-        requested_results=row.requested_results,
-        provider=row.provider,
-        result=row.result,
-        created_at=row.created_at,
-        status=DiscoveryStatus(row.status),
-        failure_code=row.failure_code,
-        failure_message=row.failure_message,
-        finished_at=row.finished_at,
-    )
+    return from_row(DiscoveryRecord, row, status=DiscoveryStatus(row.status))
 
 
 async def insert_discovery(
@@ -70,19 +57,7 @@ async def insert_discovery(
     """
     await connection.execute(
         insert(_discoveries).values(
-            id=record.id,
-            user_id=record.user_id,
-            url=record.url,
-            domain=record.domain,
-            industry_context=record.industry_context,
-            requested_results=record.requested_results,
-            provider=record.provider,
-            result=record.result,
-            created_at=record.created_at,
-            status=record.status.value,
-            failure_code=record.failure_code,
-            failure_message=record.failure_message,
-            finished_at=record.finished_at,
+            **column_values(record, status=record.status.value),
             question_hash=question_hash,
             website_analysis_data=website_analysis_data,
             attempts=0 if record.status.is_active else 1,

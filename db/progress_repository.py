@@ -14,6 +14,7 @@ from db.fast_reads import Reads
 from db.models import onboarding_progress as _progress
 from db.models import onboarding_steps as _steps
 from db.records import ProgressRecord, StepRecord, StepStatus
+from db.rows import from_row
 
 
 class StaleProgressError(Exception):
@@ -55,20 +56,16 @@ async def read_progress(reads: Reads, user_id: str) -> ProgressRecord | None:
 def _progress_record(rows: Sequence[Any]) -> ProgressRecord | None:
     if not rows:
         return None
-    first = rows[0]
-    return ProgressRecord(
-        user_id=first.user_id,
-        version=first.version,
-        started_at=first.started_at,
-        updated_at=first.updated_at,
-        completed_at=first.completed_at,
+    return from_row(
+        ProgressRecord,
+        rows[0],
         steps=tuple(
-            StepRecord(
-                number=row.number,
+            from_row(
+                StepRecord,
+                row,
                 status=StepStatus(row.status),
-                data=row.data,
-                encrypted_secrets=row.encrypted_secrets,
                 validation_errors=tuple(row.validation_errors),
+                # Labelled apart from the progress's own times in the same row.
                 completed_at=row.step_completed_at,
                 updated_at=row.step_updated_at,
             )

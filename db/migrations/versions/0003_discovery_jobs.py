@@ -9,15 +9,11 @@ only on success: it becomes COMPLETED, with one provider attempt, finished
 when it was made.
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
 down_revision: str | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 _TABLE = "competitor_discoveries"
 _ACTIVE = sa.text("status IN ('PENDING', 'RUNNING')")

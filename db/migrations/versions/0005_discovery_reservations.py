@@ -10,15 +10,11 @@ reservation: for the one minute after it, a user may start up to the limit
 again. Nothing else is lost, so nothing is backfilled.
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
 down_revision: str | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 _TABLE = "discovery_reservations"
 
