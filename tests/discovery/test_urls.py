@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from typing import NoReturn
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -12,36 +13,23 @@ from discovery.urls import build_extractor
 
 
 @pytest.mark.parametrize(
-    ("raw", "url", "host", "registrable"),
+    ("raw", "url", "registrable"),
     [
-        ("example.com", "https://example.com/", "example.com", "example.com"),
-        (
-            "Shop.Example.CO.UK",
-            "https://shop.example.co.uk/",
-            "shop.example.co.uk",
-            "example.co.uk",
-        ),
-        (
-            "HTTP://Example.com:80/a?b=1#frag",
-            "http://example.com/a?b=1",
-            "example.com",
-            "example.com",
-        ),
-        ("https://example.com:443", "https://example.com/", "example.com", "example.com"),
-        ("example.com:8443/x", "https://example.com:8443/x", "example.com", "example.com"),
-        ("https://bücher.de/", "https://xn--bcher-kva.de/", "xn--bcher-kva.de", "xn--bcher-kva.de"),
-        (
-            "  https://www.example.com./  ",
-            "https://www.example.com/",
-            "www.example.com",
-            "example.com",
-        ),
-        ("//example.org/path/", "https://example.org/path/", "example.org", "example.org"),
+        ("example.com", "https://example.com/", "example.com"),
+        ("Shop.Example.CO.UK", "https://shop.example.co.uk/", "example.co.uk"),
+        ("HTTP://Example.com:80/a?b=1#frag", "http://example.com/a?b=1", "example.com"),
+        ("https://example.com:443", "https://example.com/", "example.com"),
+        ("example.com:8443/x", "https://example.com:8443/x", "example.com"),
+        ("https://bücher.de/", "https://xn--bcher-kva.de/", "xn--bcher-kva.de"),
+        ("  https://www.example.com./  ", "https://www.example.com/", "example.com"),
+        ("//example.org/path/", "https://example.org/path/", "example.org"),
     ],
 )
-def test_normalises_urls(raw: str, url: str, host: str, registrable: str) -> None:
-    # given a user-typed URL, when normalised, then it is canonical
+def test_normalises_urls(raw: str, url: str, registrable: str) -> None:
+    # given a user-typed URL, when normalised, then it is canonical, and its host
+    # is the canonical URL's (no port, no trailing dot, lower case, IDNA)
     result = normalise_url(raw)
+    host = urlsplit(url).hostname
     assert (result.url, result.host, result.registrable_domain) == (url, host, registrable)
 
 
