@@ -10,16 +10,13 @@ protocol is `app/graphql_transport_ws.py`'s, who may connect and for how long
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import overload
 
-from fastapi import Request, Response
-from fastapi.routing import APIWebSocketRoute
+from fastapi import Depends
 from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocket
 from strawberry import Schema
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.types.unset import UNSET
 
 from app.subscriptions import SubscriptionServer
 from schema import GraphQLContext
@@ -28,7 +25,7 @@ __all__ = ["SubscriptionRouter"]
 
 
 class SubscriptionRouter(GraphQLRouter[GraphQLContext, None]):
-    """A router with the WebSocket route alone, handing each socket to `subscriptions`."""
+    """A router with one WebSocket route, handing each socket to `subscriptions`."""
 
     def __init__(
         self,
@@ -46,36 +43,19 @@ class SubscriptionRouter(GraphQLRouter[GraphQLContext, None]):
             allowed_origins=allowed_origins,
         )
         self.subscriptions = subscriptions
-        # GET and POST at this path are GraphQLEndpoint's.
-        self.routes = [route for route in self.routes if isinstance(route, APIWebSocketRoute)]
 
-    @overload
-    async def run(
-        self,
-        request: Request,
-        context: GraphQLContext = UNSET,
-        root_value: None = UNSET,
-    ) -> Response: ...
+        async def serve(
+            socket: WebSocket,
+            context: GraphQLContext = Depends(self.context_getter),  # noqa: B008  # FastAPI's injection
+        ) -> None:
+            # Browsers send Origin; a page on an origin not allowed is refused (403).
+            if not self._check_websocket_origin(socket):
+                await self.reject_websocket(socket)
+                return
+            await self.subscriptions.serve(self, socket, context)
 
-    @overload
-    async def run(
-        self,
-        request: WebSocket,
-        context: GraphQLContext = UNSET,
-        root_value: None = UNSET,
-    ) -> WebSocket: ...
-
-    async def run(
-        self,
-        request: Request | WebSocket,
-        context: GraphQLContext = UNSET,
-        root_value: None = UNSET,
-    ) -> Response | WebSocket:
-        if not isinstance(request, WebSocket):
-            # This router has no HTTP route; GET and POST go to GraphQLEndpoint.
-            raise TypeError("HTTP at /graphql is served by app.graphql_http")
-        # Browsers send Origin; a page on an origin not allowed is refused (403).
-        if not self._check_websocket_origin(request):
-            return await self.reject_websocket(request)
-        await self.subscriptions.serve(self, request, context)
-        return request
+        # Strawberry's own routes give way to this one: GET and POST at this path are
+        # GraphQLEndpoint's, and its WebSocket route would go through `run`, which
+        # serves HTTP and graphql-ws as well.
+        self.routes = []
+        self.add_api_websocket_route("", serve)

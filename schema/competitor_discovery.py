@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields
 from datetime import datetime
+from typing import Any, TypeVar, dataclass_transform
 
 import strawberry
 
@@ -22,17 +24,28 @@ VALUE_ID_DESCRIPTION = (
     " value inside its discovery, with no identity of its own; refetch the discovery."
 )
 
+_Value = TypeVar("_Value")
 
-@strawberry.type(
-    description=(
-        "A company that competes with the researched site. A value inside its discovery"
-        " (it never changes), not an object of its own."
-    )
+
+def _value_id(key: str = "") -> Any:
+    """The `id` field of a value: a cache key made from its discovery's id and `key`."""
+    return strawberry.field(description=VALUE_ID_DESCRIPTION.format(key=key))
+
+
+# Tells type checkers the decorated class is a dataclass-like type, as `strawberry.type` does.
+@dataclass_transform(
+    order_default=False, kw_only_default=True, field_specifiers=(strawberry.field, _value_id)
 )
-class Competitor:
-    id: strawberry.ID = strawberry.field(
-        description=VALUE_ID_DESCRIPTION.format(key=" and the competitor's domain")
+def _value_type(what: str, aside: str = "") -> Callable[[type[_Value]], type[_Value]]:
+    """`strawberry.type` for a part of a discovery, described as a value inside it."""
+    return strawberry.type(
+        description=f"{what} A value inside its discovery{aside}, not an object of its own."
     )
+
+
+@_value_type("A company that competes with the researched site.", " (it never changes)")
+class Competitor:
+    id: strawberry.ID = _value_id(" and the competitor's domain")
     url: str = strawberry.field(description="The competitor's page the provider found.")
     domain: str = strawberry.field(description="Its registrable domain, e.g. `etsy.com`.")
     title: str | None = strawberry.field(description="Page or company title, if known.")
@@ -55,29 +68,17 @@ class Competitor:
 
     @classmethod
     def from_model(cls, competitor: discovery.Competitor, discovery_id: str) -> Competitor:
+        # The model's fields under their own names; the id makes it a value of its discovery.
+        values = {field.name: getattr(competitor, field.name) for field in fields(competitor)}
         return cls(
+            **values | {"highlights": list(competitor.highlights)},
             id=strawberry.ID(discovery_part_id("Competitor", discovery_id, competitor.domain)),
-            url=competitor.url,
-            domain=competitor.domain,
-            title=competitor.title,
-            summary=competitor.summary,
-            highlights=list(competitor.highlights),
-            published_date=competitor.published_date,
-            author=competitor.author,
-            favicon=competitor.favicon,
-            image=competitor.image,
-            relevance_score=competitor.relevance_score,
         )
 
 
-@strawberry.type(
-    description=(
-        "The researched site's own social profiles: each an https URL, or null if none."
-        " A value inside its discovery, not an object of its own."
-    )
-)
+@_value_type("The researched site's own social profiles: each an https URL, or null if none.")
 class SocialMediaAccounts:
-    id: strawberry.ID = strawberry.field(description=VALUE_ID_DESCRIPTION.format(key=""))
+    id: strawberry.ID = _value_id()
     facebook: str | None = strawberry.field(description="Facebook page URL, or null.")
     twitter: str | None = strawberry.field(description="X (Twitter) profile URL, or null.")
     instagram: str | None = strawberry.field(description="Instagram profile URL, or null.")
@@ -95,28 +96,16 @@ class SocialMediaAccounts:
         )
 
 
-@strawberry.type(
-    description=(
-        "A source a social profile was found at. A value inside its discovery, not an"
-        " object of its own."
-    )
-)
+@_value_type("A source a social profile was found at.")
 class SocialMediaCitation:
-    id: strawberry.ID = strawberry.field(
-        description=VALUE_ID_DESCRIPTION.format(key=" and the citation's position in it")
-    )
+    id: strawberry.ID = _value_id(" and the citation's position in it")
     url: str = strawberry.field(description="The profile URL that was cited.")
     title: str | None = strawberry.field(description="The cited page's title, if known.")
 
 
-@strawberry.type(
-    description=(
-        "Figures and findings computed from the competitors found. A value inside its"
-        " discovery, not an object of its own."
-    )
-)
+@_value_type("Figures and findings computed from the competitors found.")
 class ResearchSummary:
-    id: strawberry.ID = strawberry.field(description=VALUE_ID_DESCRIPTION.format(key=""))
+    id: strawberry.ID = _value_id()
     total_competitors: int = strawberry.field(description="How many competitors were found.")
     high_threat_count: int = strawberry.field(
         description=(

@@ -14,7 +14,7 @@ the phase is thrown into each hook, a hook may suppress or replace it).
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncGenerator, Callable, Generator
+from collections.abc import AsyncGenerator, Callable, Coroutine, Generator
 from enum import Enum
 from types import TracebackType
 from typing import Any
@@ -126,16 +126,22 @@ class _Phase:
         self._hooks = [(extensions[index], hook) for index, hook in plan]
         self._entered: list[Generator[Any, None, None] | AsyncGenerator[Any, None]] = []
 
+    def _enter_sync(self, extension: SchemaExtension, function: Any, kind: _Kind) -> bool:
+        """Enter a hook that needs no event loop; False, doing nothing, for an async one."""
+        if kind is _Kind.GENERATOR:
+            generator = function(extension)
+            next(generator)
+            self._entered.append(generator)
+        elif kind is _Kind.FUNCTION:
+            function(extension)
+        else:
+            return False
+        return True
+
     def __enter__(self) -> None:
         try:
             for extension, (function, kind) in self._hooks:
-                if kind is _Kind.GENERATOR:
-                    generator = function(extension)
-                    next(generator)
-                    self._entered.append(generator)
-                elif kind is _Kind.FUNCTION:
-                    function(extension)
-                else:
+                if not self._enter_sync(extension, function, kind):
                     raise RuntimeError(
                         f"SchemaExtension hook {extension}.{self._name} failed to complete"
                         " synchronously."
@@ -149,18 +155,14 @@ class _Phase:
     async def __aenter__(self) -> None:
         try:
             for extension, (function, kind) in self._hooks:
-                if kind is _Kind.GENERATOR:
-                    generator = function(extension)
-                    next(generator)
-                    self._entered.append(generator)
-                elif kind is _Kind.ASYNC_GENERATOR:
+                if self._enter_sync(extension, function, kind):
+                    continue
+                if kind is _Kind.ASYNC_GENERATOR:
                     async_generator = function(extension)
                     await async_generator.__anext__()
                     self._entered.append(async_generator)
-                elif kind is _Kind.COROUTINE_FUNCTION:
-                    await function(extension)
                 else:
-                    function(extension)
+                    await function(extension)
         except BaseException as error:
             if not await self.__aexit__(type(error), error, error.__traceback__):
                 raise
@@ -171,17 +173,8 @@ class _Phase:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> bool:
-        pending = error
-        while self._entered:
-            generator = self._entered.pop()
-            assert isinstance(generator, Generator)
-            try:
-                if _leave(generator, pending):
-                    pending = None
-            except BaseException as raised:
-                _chain(raised, pending)
-                pending = raised
-        return self._outcome(error, pending)
+        # Only sync hooks were entered, so the unwinding never awaits anything.
+        return _finish(self._unwind(error))
 
     async def __aexit__(
         self,
@@ -189,6 +182,10 @@ class _Phase:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> bool:
+        return await self._unwind(error)
+
+    async def _unwind(self, error: BaseException | None) -> bool:
+        """Leave the entered hooks, innermost first; True if `error` was suppressed."""
         pending = error
         while self._entered:
             generator = self._entered.pop()
@@ -212,6 +209,16 @@ class _Phase:
         if pending is error:
             return False  # the phase's own exception goes on
         raise pending  # a hook raised another one (its __context__ is the original)
+
+
+def _finish(coroutine: Coroutine[Any, Any, bool]) -> bool:
+    """Run to its end a coroutine that never suspends, without an event loop."""
+    try:
+        coroutine.send(None)
+    except StopIteration as finished:
+        return bool(finished.value)
+    coroutine.close()
+    raise RuntimeError("a sync phase awaited an async hook")
 
 
 def _chain(raised: BaseException, pending: BaseException | None) -> None:
