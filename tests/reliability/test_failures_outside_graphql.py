@@ -13,7 +13,6 @@ import asyncio
 import json
 import logging
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +29,7 @@ from app.logging_config import RequestIdFilter
 from app.settings import Settings
 from tests.support.discovery import DISCOVER
 from tests.support.fake_exa import FakeExaConfig, run_fake_exa
+from tests.support.graphql_ws import uvicorn_thread
 from tests.support.server_process import Service, clean_environment, free_port, service
 
 GRACE_SECONDS = 1
@@ -42,11 +42,7 @@ pytestmark = pytest.mark.sqlite_only
 
 @contextmanager
 def uvicorn_with_grace(settings: Settings, grace: int) -> Iterator[tuple[str, uvicorn.Server]]:
-    """The app for `settings` under a real uvicorn whose shutdown grace is `grace` seconds.
-
-    In a thread (uvicorn then leaves signals alone); `server.should_exit = True`
-    is what its SIGTERM handler does.
-    """
+    """The app for `settings` under a real uvicorn whose shutdown grace is `grace` seconds."""
     port = free_port()
     config = uvicorn.Config(
         create_app(settings),
@@ -55,19 +51,8 @@ def uvicorn_with_grace(settings: Settings, grace: int) -> Iterator[tuple[str, uv
         timeout_graceful_shutdown=grace,
         log_config=None,
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert thread.is_alive(), "uvicorn stopped while starting"
-            assert time.monotonic() < deadline, "uvicorn did not start within 30 s"
-            time.sleep(0.05)
+    with uvicorn_thread(config) as server:
         yield f"http://127.0.0.1:{port}", server
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 async def test_a_request_cut_short_by_shutdown_gets_json_503_with_its_id(

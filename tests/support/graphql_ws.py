@@ -31,6 +31,28 @@ WAIT_SECONDS = 20.0
 
 
 @contextmanager
+def uvicorn_thread(config: uvicorn.Config) -> Iterator[uvicorn.Server]:
+    """A uvicorn server for `config`, started in a thread and stopped on the way out.
+
+    In a thread, uvicorn leaves signals alone; `server.should_exit = True` is
+    what its SIGTERM handler does.
+    """
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert thread.is_alive(), "uvicorn stopped while starting"
+            assert time.monotonic() < deadline, "uvicorn did not start within 30 s"
+            time.sleep(0.05)
+        yield server
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@contextmanager
 def uvicorn_serving(settings: Settings) -> Iterator[str]:
     """The app for `settings` under uvicorn (in a thread, as `serve` runs it); its base URL."""
     port = free_port()
@@ -42,19 +64,8 @@ def uvicorn_serving(settings: Settings) -> Iterator[str]:
         ws=WEBSOCKET_PROTOCOL,
         ws_max_size=settings.websocket_max_message_bytes,
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert thread.is_alive(), "uvicorn stopped while starting"
-            assert time.monotonic() < deadline, "uvicorn did not start within 30 s"
-            time.sleep(0.05)
+    with uvicorn_thread(config):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 def websocket_url(base_url: str) -> str:
