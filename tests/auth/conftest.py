@@ -10,7 +10,7 @@ import pytest
 
 from auth import JWKSCache, TokenVerifier, http_jwks_fetcher
 from tests.support.clock import FakeClock
-from tests.support.jwks_server import DEFAULT_ISSUER, JWKSServer, SigningKey, mint
+from tests.support.jwks_server import DEFAULT_ISSUER, JWKSServer, KeyRotation, SigningKey, mint
 
 
 # RSA key generation is slow; keys are immutable, so share them across tests.
@@ -74,3 +74,14 @@ async def warm_verifier(verifier: TokenVerifier, key_1: SigningKey) -> TokenVeri
     """The verifier once a key-1 token has been verified: the issuer's set is cached."""
     await verifier.verify(mint(key_1))
     return verifier
+
+
+@pytest.fixture
+def rotation(
+    jwks_server: JWKSServer,
+    key_cache: JWKSCache,
+    verifier: TokenVerifier,
+    key_1: SigningKey,
+    key_2: SigningKey,
+) -> KeyRotation:
+    return KeyRotation(jwks_server, key_cache, verifier, key_1, key_2)
