@@ -46,6 +46,18 @@ async def ask(http: httpx.AsyncClient, token: str) -> httpx.Response:
     )
 
 
+async def back_after_cooldown(jwks_server: JWKSServer) -> None:
+    """The issuer answers again (at the same address), and the key fetch cooldown has passed."""
+    jwks_server.start()
+    await asyncio.sleep(COOLDOWN_SECONDS + 0.1)
+
+
+async def assert_verified(http: httpx.AsyncClient, key: SigningKey) -> None:
+    """A token signed by `key` is verified: user-a sees their viewer."""
+    response = await ask(http, mint(key))
+    assert response.json() == {"data": {"viewer": {"id": "user-a"}}}
+
+
 async def test_rotation_then_withdrawal_of_the_old_key(
     http: httpx.AsyncClient,
     jwks_server: JWKSServer,
@@ -122,12 +134,10 @@ async def test_an_issuer_outage_at_start_up_is_reported_and_recovered_from(
         assert refused.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
         assert refused.json().get("data") is None
         # when the issuer comes back (same address) and the fetch cooldown has passed
-        jwks_server.start()
-        await asyncio.sleep(COOLDOWN_SECONDS + 0.1)
+        await back_after_cooldown(jwks_server)
         # then readiness and requests recover with no restart
         assert (await http.get("/readyz")).json() == {"status": "ready", "database": "ok"}
-        response = await ask(http, mint(signing_key))
-        assert response.json() == {"data": {"viewer": {"id": "user-a"}}}
+        await assert_verified(http, signing_key)
 
 
 async def test_requests_alone_recover_from_an_outage_at_start_up(
@@ -138,11 +148,9 @@ async def test_requests_alone_recover_from_an_outage_at_start_up(
     async with serving(settings) as http:
         assert (await ask(http, mint(signing_key))).status_code == 503
         # when the issuer comes back and the fetch cooldown has passed
-        jwks_server.start()
-        await asyncio.sleep(COOLDOWN_SECONDS + 0.1)
+        await back_after_cooldown(jwks_server)
         # then the next request is verified
-        response = await ask(http, mint(signing_key))
-        assert response.json() == {"data": {"viewer": {"id": "user-a"}}}
+        await assert_verified(http, signing_key)
 
 
 async def test_a_forged_token_during_the_outage_is_still_not_anonymous(
