@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,14 +26,35 @@ class GraphQLClient:
         *,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        sent = {"content-type": "application/json"}
-        if self.user is not None:
-            sent["authorization"] = f"Bearer {self.token_for(self.user)}"
-        sent.update(headers or {})
         body: dict[str, Any] = {"query": query}
         if variables is not None:
             body["variables"] = variables
-        return await self.http.post("/graphql", json=body, headers=sent)
+        return await self.http.post(
+            "/graphql",
+            json=body,
+            headers={"content-type": "application/json", **self._headers(headers)},
+        )
+
+    async def get(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """The request over GET: the query and its JSON-encoded variables in the URL."""
+        params = {"query": query}
+        if variables is not None:
+            params["variables"] = json.dumps(variables)
+        return await self.http.get("/graphql", params=params, headers=self._headers(headers))
+
+    def _headers(self, headers: dict[str, str] | None) -> dict[str, str]:
+        """The user's bearer token (if signed in), then `headers`."""
+        sent = {}
+        if self.user is not None:
+            sent["authorization"] = f"Bearer {self.token_for(self.user)}"
+        sent.update(headers or {})
+        return sent
 
     async def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """The `data` of a request that must succeed without GraphQL errors."""
