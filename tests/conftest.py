@@ -77,9 +77,17 @@ def postgres_database_url(postgres_databases: PostgresDatabases) -> Iterator[str
         yield url
 
 
+# RSA key generation is slow; keys are immutable, so every test shares these three.
 @pytest.fixture(scope="session")
 def signing_key() -> SigningKey:
-    return SigningKey.generate("test-key-1")
+    """The issuer's key, the one its JWKS publishes."""
+    return SigningKey.generate("key-1")
+
+
+@pytest.fixture(scope="session")
+def second_key() -> SigningKey:
+    """A second key the issuer may publish (rotation, ambiguity without a kid)."""
+    return SigningKey.generate("key-2")
 
 
 @pytest.fixture(scope="session")

@@ -24,10 +24,10 @@ async def test_a_remembered_token_stops_working_when_its_key_is_withdrawn(
 
 
 async def test_a_remembered_token_expires_with_the_token(
-    verifier: TokenVerifier, wall_clock: FakeClock, key_1: SigningKey
+    verifier: TokenVerifier, wall_clock: FakeClock, signing_key: SigningKey
 ) -> None:
     # given a token that is just inside the 60 s leeway for another 2 s
-    token = mint(key_1, exp=wall_clock.now - 58)
+    token = mint(signing_key, exp=wall_clock.now - 58)
     assert (await verifier.verify(token)).id == "user-a"
     # when those 2 s have passed
     wall_clock.advance(2.2)
