@@ -15,22 +15,19 @@ import logging
 import socket
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from pydantic import SecretStr
 
-from app.factory import create_app
 from app.logging_config import RequestIdFilter
 from app.settings import Settings
 from tests.support.discovery import DISCOVER
 from tests.support.fake_exa import FakeExaConfig, run_fake_exa
 from tests.support.graphql_ws import uvicorn_thread
-from tests.support.server_process import Service, clean_environment, free_port, service
+from tests.support.server_process import Service, clean_environment, service
 
 GRACE_SECONDS = 1
 PROVIDER_DELAY_SECONDS = 60.0
@@ -38,21 +35,6 @@ PROVIDER_DELAY_SECONDS = 60.0
 
 # Both failures happen before or after the database is involved.
 pytestmark = pytest.mark.sqlite_only
-
-
-@contextmanager
-def uvicorn_with_grace(settings: Settings, grace: int) -> Iterator[tuple[str, uvicorn.Server]]:
-    """The app for `settings` under a real uvicorn whose shutdown grace is `grace` seconds."""
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(settings),
-        host="127.0.0.1",
-        port=port,
-        timeout_graceful_shutdown=grace,
-        log_config=None,
-    )
-    with uvicorn_thread(config) as server:
-        yield f"http://127.0.0.1:{port}", server
 
 
 async def test_a_request_cut_short_by_shutdown_gets_json_503_with_its_id(
@@ -75,7 +57,7 @@ async def test_a_request_cut_short_by_shutdown_gets_json_503_with_its_id(
         caplog.handler.addFilter(RequestIdFilter())
         with (
             caplog.at_level(logging.INFO),
-            uvicorn_with_grace(settings, GRACE_SECONDS) as (
+            uvicorn_thread(settings, timeout_graceful_shutdown=GRACE_SECONDS) as (
                 base_url,
                 server,
             ),

@@ -31,12 +31,16 @@ WAIT_SECONDS = 20.0
 
 
 @contextmanager
-def uvicorn_thread(config: uvicorn.Config) -> Iterator[uvicorn.Server]:
-    """A uvicorn server for `config`, started in a thread and stopped on the way out.
+def uvicorn_thread(settings: Settings, **options: Any) -> Iterator[tuple[str, uvicorn.Server]]:
+    """The app for `settings` under uvicorn with `options`, in a thread; its base URL, the server.
 
     In a thread, uvicorn leaves signals alone; `server.should_exit = True` is
     what its SIGTERM handler does.
     """
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_config=None, **options
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -46,7 +50,7 @@ def uvicorn_thread(config: uvicorn.Config) -> Iterator[uvicorn.Server]:
             assert thread.is_alive(), "uvicorn stopped while starting"
             assert time.monotonic() < deadline, "uvicorn did not start within 30 s"
             time.sleep(0.05)
-        yield server
+        yield f"http://127.0.0.1:{port}", server
     finally:
         server.should_exit = True
         thread.join(timeout=30)
@@ -55,17 +59,10 @@ def uvicorn_thread(config: uvicorn.Config) -> Iterator[uvicorn.Server]:
 @contextmanager
 def uvicorn_serving(settings: Settings) -> Iterator[str]:
     """The app for `settings` under uvicorn (in a thread, as `serve` runs it); its base URL."""
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(settings),
-        host="127.0.0.1",
-        port=port,
-        log_config=None,
-        ws=WEBSOCKET_PROTOCOL,
-        ws_max_size=settings.websocket_max_message_bytes,
-    )
-    with uvicorn_thread(config):
-        yield f"http://127.0.0.1:{port}"
+    with uvicorn_thread(
+        settings, ws=WEBSOCKET_PROTOCOL, ws_max_size=settings.websocket_max_message_bytes
+    ) as (base_url, _):
+        yield base_url
 
 
 def websocket_url(base_url: str) -> str:
