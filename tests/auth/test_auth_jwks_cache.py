@@ -31,18 +31,15 @@ async def test_first_use_fetches_once_and_then_serves_from_cache(
 
 
 async def test_rotated_in_key_is_accepted_after_exactly_one_refetch(
-    warm_verifier: TokenVerifier,
-    jwks_server: JWKSServer,
-    signing_key: SigningKey,
-    second_key: SigningKey,
+    warm_verifier: TokenVerifier, rotation: KeyRotation
 ) -> None:
     # Given a warm cache holding key-1
     # When the issuer starts signing with key-2
-    jwks_server.keys = [signing_key, second_key]
-    user = await warm_verifier.verify(mint(second_key))
+    rotation.publish_key_2()
+    user = await warm_verifier.verify(mint(rotation.key_2))
     # Then the new key was picked up with one refetch
     assert user.id == "user-a"
-    assert jwks_server.fetch_count == 2
+    assert rotation.server.fetch_count == 2
 
 
 async def test_removed_key_stops_verifying_after_explicit_refresh(rotation: KeyRotation) -> None:
@@ -85,16 +82,13 @@ async def test_concurrent_unknown_kids_share_one_refetch(
 
 
 async def test_concurrent_tokens_for_a_new_key_share_one_refetch(
-    warm_verifier: TokenVerifier,
-    jwks_server: JWKSServer,
-    signing_key: SigningKey,
-    second_key: SigningKey,
+    warm_verifier: TokenVerifier, rotation: KeyRotation
 ) -> None:
-    jwks_server.keys = [signing_key, second_key]
-    tokens = [mint(second_key, sub=f"u{i}") for i in range(50)]
+    rotation.publish_key_2()
+    tokens = [mint(rotation.key_2, sub=f"u{i}") for i in range(50)]
     users = await asyncio.gather(*(warm_verifier.verify(token) for token in tokens))
     assert {user.id for user in users} == {f"u{i}" for i in range(50)}
-    assert jwks_server.fetch_count == 2
+    assert rotation.server.fetch_count == 2
 
 
 async def test_unknown_kid_refetch_is_limited_by_cooldown(

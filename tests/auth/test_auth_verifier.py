@@ -73,45 +73,34 @@ async def test_clerk_style_name_claims_take_precedence(
 # --- time claims ---------------------------------------------------------------------
 
 
-async def test_token_expired_beyond_leeway_is_rejected(
-    verifier: TokenVerifier, signing_key: SigningKey
+@pytest.mark.parametrize(
+    ("offsets", "refusal"),
+    [
+        ({"iat": -300, "exp": -120}, "token expired"),
+        ({"iat": -90, "exp": -30}, None),
+        ({"nbf": 90, "exp": 300}, "token not yet valid"),
+        ({"nbf": 30, "exp": 300}, None),
+        ({"iat": 90, "exp": 300}, "token not yet valid"),
+    ],
+    ids=[
+        "expired beyond the leeway",
+        "30 s past exp, within the leeway",
+        "nbf 90 s ahead",
+        "nbf 30 s ahead, within the leeway",
+        "iat 90 s ahead",
+    ],
+)
+async def test_time_claims_are_checked_with_a_leeway(
+    verifier: TokenVerifier, signing_key: SigningKey, offsets: dict[str, int], refusal: str | None
 ) -> None:
+    # given a token whose time claims are `offsets` seconds from now
     now = int(time.time())
-    token = mint(signing_key, iat=now - 300, exp=now - 120)
-    await assert_rejected(verifier, token, "token expired")
-
-
-async def test_token_30_seconds_past_exp_is_within_leeway(
-    verifier: TokenVerifier, signing_key: SigningKey
-) -> None:
-    now = int(time.time())
-    token = mint(signing_key, iat=now - 90, exp=now - 30)
-    assert (await verifier.verify(token)).id == "user-a"
-
-
-async def test_nbf_90_seconds_ahead_is_rejected(
-    verifier: TokenVerifier, signing_key: SigningKey
-) -> None:
-    now = int(time.time())
-    token = mint(signing_key, nbf=now + 90, exp=now + 300)
-    await assert_rejected(verifier, token, "token not yet valid")
-
-
-async def test_nbf_30_seconds_ahead_is_within_leeway(
-    verifier: TokenVerifier, signing_key: SigningKey
-) -> None:
-    now = int(time.time())
-    token = mint(signing_key, nbf=now + 30, exp=now + 300)
-    assert (await verifier.verify(token)).id == "user-a"
-
-
-async def test_iat_90_seconds_ahead_is_rejected(
-    verifier: TokenVerifier, signing_key: SigningKey
-) -> None:
-    now = int(time.time())
-    token = mint(signing_key, iat=now + 90, exp=now + 300)
-    with pytest.raises(InvalidTokenError):
-        await verifier.verify(token)
+    token = mint(signing_key, **{claim: now + offset for claim, offset in offsets.items()})
+    # then it verifies, or is refused for the reason given
+    if refusal is None:
+        assert (await verifier.verify(token)).id == "user-a"
+    else:
+        await assert_rejected(verifier, token, refusal)
 
 
 async def test_time_claims_are_checked_against_the_verifiers_clock(
