@@ -10,7 +10,7 @@ import pytest
 
 from auth import JWKSCache, TokenVerifier, http_jwks_fetcher
 from tests.support.clock import FakeClock
-from tests.support.jwks_server import DEFAULT_ISSUER, JWKSServer, KeyRotation, SigningKey, mint
+from tests.support.jwks_server import DEFAULT_ISSUER, JWKSServer, SigningKey, TrustedIssuer, mint
 
 
 @pytest.fixture
@@ -55,11 +55,11 @@ async def warm_verifier(verifier: TokenVerifier, signing_key: SigningKey) -> Tok
 
 
 @pytest.fixture
-def rotation(
+def trusted(
     jwks_server: JWKSServer,
     key_cache: JWKSCache,
     verifier: TokenVerifier,
     signing_key: SigningKey,
     second_key: SigningKey,
-) -> KeyRotation:
-    return KeyRotation(jwks_server, key_cache, verifier, signing_key, second_key)
+) -> TrustedIssuer:
+    return TrustedIssuer(jwks_server, key_cache, verifier, signing_key, second_key)

@@ -19,7 +19,7 @@ from auth import (
     http_jwks_fetcher,
 )
 from tests.support.clock import FakeClock
-from tests.support.jwks_server import DEFAULT_ISSUER, JWKSServer, KeyRotation, SigningKey, mint
+from tests.support.jwks_server import DEFAULT_ISSUER, JWKSServer, SigningKey, TrustedIssuer, mint
 
 
 async def test_first_use_fetches_once_and_then_serves_from_cache(
@@ -31,40 +31,40 @@ async def test_first_use_fetches_once_and_then_serves_from_cache(
 
 
 async def test_rotated_in_key_is_accepted_after_exactly_one_refetch(
-    warm_verifier: TokenVerifier, rotation: KeyRotation
+    warm_verifier: TokenVerifier, trusted: TrustedIssuer
 ) -> None:
     # Given a warm cache holding key-1
     # When the issuer starts signing with key-2
-    rotation.publish_key_2()
-    user = await warm_verifier.verify(mint(rotation.key_2))
+    trusted.publish_key_2()
+    user = await warm_verifier.verify(mint(trusted.key_2))
     # Then the new key was picked up with one refetch
     assert user.id == "user-a"
-    assert rotation.server.fetch_count == 2
+    assert trusted.server.fetch_count == 2
 
 
-async def test_removed_key_stops_verifying_after_explicit_refresh(rotation: KeyRotation) -> None:
+async def test_removed_key_stops_verifying_after_explicit_refresh(trusted: TrustedIssuer) -> None:
     # Given both keys trusted
-    rotation.publish_key_2()
-    await rotation.verifier.verify(mint(rotation.key_2))
+    trusted.publish_key_2()
+    await trusted.verifier.verify(mint(trusted.key_2))
     # When the issuer withdraws key-2 and we refresh
-    rotation.withdraw_key_2()
-    await rotation.cache.refresh()
+    trusted.withdraw_key_2()
+    await trusted.cache.refresh()
     # Then key-2 tokens are refused while key-1 tokens still pass
-    await rotation.refused(mint(rotation.key_2))
-    assert (await rotation.verifier.verify(mint(rotation.key_1))).id == "user-a"
+    await trusted.refused(mint(trusted.key_2))
+    assert (await trusted.verifier.verify(mint(trusted.key_1))).id == "user-a"
 
 
 async def test_removed_key_stops_verifying_after_periodic_refresh(
-    rotation: KeyRotation, clock: FakeClock
+    trusted: TrustedIssuer, clock: FakeClock
 ) -> None:
-    rotation.publish_key_2()
-    await rotation.verifier.verify(mint(rotation.key_2))
-    rotation.withdraw_key_2()
+    trusted.publish_key_2()
+    await trusted.verifier.verify(mint(trusted.key_2))
+    trusted.withdraw_key_2()
     # When the refresh interval passes
     clock.advance(301)
     # Then the next lookup refetches and key-2 is gone
-    await rotation.refused(mint(rotation.key_2))
-    assert rotation.server.fetch_count >= 2
+    await trusted.refused(mint(trusted.key_2))
+    assert trusted.server.fetch_count >= 2
 
 
 async def test_concurrent_unknown_kids_share_one_refetch(
@@ -82,13 +82,13 @@ async def test_concurrent_unknown_kids_share_one_refetch(
 
 
 async def test_concurrent_tokens_for_a_new_key_share_one_refetch(
-    warm_verifier: TokenVerifier, rotation: KeyRotation
+    warm_verifier: TokenVerifier, trusted: TrustedIssuer
 ) -> None:
-    rotation.publish_key_2()
-    tokens = [mint(rotation.key_2, sub=f"u{i}") for i in range(50)]
+    trusted.publish_key_2()
+    tokens = [mint(trusted.key_2, sub=f"u{i}") for i in range(50)]
     users = await asyncio.gather(*(warm_verifier.verify(token) for token in tokens))
     assert {user.id for user in users} == {f"u{i}" for i in range(50)}
-    assert rotation.server.fetch_count == 2
+    assert trusted.server.fetch_count == 2
 
 
 async def test_unknown_kid_refetch_is_limited_by_cooldown(
@@ -161,67 +161,59 @@ async def test_explicit_refresh_reports_failure_and_keeps_the_set(
 
 
 async def test_issuer_down_before_first_fetch_is_unavailable_not_invalid(
-    verifier: TokenVerifier,
-    key_cache: JWKSCache,
-    jwks_server: JWKSServer,
-    clock: FakeClock,
-    signing_key: SigningKey,
+    trusted: TrustedIssuer, clock: FakeClock
 ) -> None:
     # Given the issuer is down before we ever fetched its keys
-    jwks_server.stop()
+    trusted.server.stop()
     # Then verification reports the keys unavailable (a 503, not a 401)
     with pytest.raises(JWKSUnavailableError):
-        await verifier.verify(mint(signing_key))
-    assert not await key_cache.ready()
+        await trusted.verifier.verify(mint(trusted.key_1))
+    assert not await trusted.cache.ready()
     # And once the issuer is back and the cooldown has passed, the next request succeeds
-    jwks_server.start()
+    trusted.server.start()
     clock.advance(30)
-    assert (await verifier.verify(mint(signing_key))).id == "user-a"
+    assert (await trusted.verifier.verify(mint(trusted.key_1))).id == "user-a"
 
 
 async def test_a_down_issuer_is_asked_once_per_cooldown_before_any_set_was_fetched(
-    verifier: TokenVerifier,
-    key_cache: JWKSCache,
-    jwks_server: JWKSServer,
-    clock: FakeClock,
-    signing_key: SigningKey,
+    trusted: TrustedIssuer, clock: FakeClock
 ) -> None:
     # Given an issuer that answers 503 before we ever fetched its keys
-    jwks_server.failing_with = 503
-    token = mint(signing_key)
+    trusted.server.failing_with = 503
+    token = mint(trusted.key_1)
     # When 300 requests with its `iss` arrive: 100 at once, then 200 one by one
     at_once = await asyncio.gather(
-        *(verifier.verify(token) for _ in range(100)), return_exceptions=True
+        *(trusted.verifier.verify(token) for _ in range(100)), return_exceptions=True
     )
     one_by_one = []
     for _ in range(200):
         with pytest.raises(JWKSUnavailableError) as refused:
-            await verifier.verify(token)
+            await trusted.verifier.verify(token)
         one_by_one.append(refused.value)
     # Then each is told the keys are unavailable, and the issuer was asked once
     assert all(isinstance(result, JWKSUnavailableError) for result in at_once)
     assert len(one_by_one) == 200
-    assert jwks_server.fetch_count == 1
+    assert trusted.server.fetch_count == 1
     # And asking whether the cache is ready costs no fetch within the cooldown either
-    assert not await key_cache.ready()
-    assert jwks_server.fetch_count == 1
+    assert not await trusted.cache.ready()
+    assert trusted.server.fetch_count == 1
     # When the cooldown has passed with the issuer still down / then one more fetch
     clock.advance(30)
     for _ in range(50):
         with pytest.raises(JWKSUnavailableError):
-            await verifier.verify(token)
-    assert jwks_server.fetch_count == 2
+            await trusted.verifier.verify(token)
+    assert trusted.server.fetch_count == 2
     # When the issuer is back / then nothing is fetched before the cooldown has passed
-    jwks_server.failing_with = None
+    trusted.server.failing_with = None
     clock.advance(29)
     with pytest.raises(JWKSUnavailableError):
-        await verifier.verify(token)
-    assert jwks_server.fetch_count == 2
+        await trusted.verifier.verify(token)
+    assert trusted.server.fetch_count == 2
     # and the first request after it verifies, with one fetch
     clock.advance(1)
-    assert (await verifier.verify(token)).id == "user-a"
-    assert await key_cache.ready()
-    assert jwks_server.fetch_count == 3
+    assert (await trusted.verifier.verify(token)).id == "user-a"
+    assert await trusted.cache.ready()
+    assert trusted.server.fetch_count == 3
 
 
 async def test_only_rsa_signing_keys_are_used(

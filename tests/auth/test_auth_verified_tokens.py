@@ -6,21 +6,21 @@ import pytest
 
 from auth import InvalidTokenError, TokenVerifier
 from tests.support.clock import FakeClock
-from tests.support.jwks_server import KeyRotation, SigningKey, mint
+from tests.support.jwks_server import SigningKey, TrustedIssuer, mint
 
 
 async def test_a_remembered_token_stops_working_when_its_key_is_withdrawn(
-    rotation: KeyRotation,
+    trusted: TrustedIssuer,
 ) -> None:
     # given a token signed by key-2, verified (and so remembered)
-    rotation.publish_key_2()
-    token = mint(rotation.key_2, sub="remembered")
-    assert (await rotation.verifier.verify(token)).id == "remembered"
+    trusted.publish_key_2()
+    token = mint(trusted.key_2, sub="remembered")
+    assert (await trusted.verifier.verify(token)).id == "remembered"
     # when the issuer withdraws key-2 and the set is refreshed
-    rotation.withdraw_key_2()
-    await rotation.cache.refresh()
+    trusted.withdraw_key_2()
+    await trusted.cache.refresh()
     # then the very same token string is refused
-    await rotation.refused(token)
+    await trusted.refused(token)
 
 
 async def test_a_remembered_token_expires_with_the_token(
@@ -36,14 +36,14 @@ async def test_a_remembered_token_expires_with_the_token(
         await verifier.verify(token)
 
 
-async def test_a_refused_token_is_not_remembered(rotation: KeyRotation) -> None:
+async def test_a_refused_token_is_not_remembered(trusted: TrustedIssuer) -> None:
     # given a token whose key the issuer does not publish yet
-    rotation.withdraw_key_2()
-    token = mint(rotation.key_2, sub="late")
+    trusted.withdraw_key_2()
+    token = mint(trusted.key_2, sub="late")
     with pytest.raises(InvalidTokenError):
-        await rotation.verifier.verify(token)
+        await trusted.verifier.verify(token)
     # when the key is published and the set refreshed
-    rotation.publish_key_2()
-    await rotation.cache.refresh()
+    trusted.publish_key_2()
+    await trusted.cache.refresh()
     # then the token verifies: the refusal was not remembered
-    assert (await rotation.verifier.verify(token)).id == "late"
+    assert (await trusted.verifier.verify(token)).id == "late"

@@ -169,8 +169,8 @@ class JWKSServer(StartedByWith):
 
 
 @dataclass
-class KeyRotation:
-    """An issuer rotating between two keys, and the key cache and verifier that trust it."""
+class TrustedIssuer:
+    """The issuer's JWKS endpoint, its two keys, and the key cache and verifier that trust it."""
 
     server: JWKSServer
     cache: JWKSCache
