@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -32,23 +31,10 @@ class GraphQLClient:
         return await self.http.post(
             "/graphql",
             json=body,
-            headers={"content-type": "application/json", **self._headers(headers)},
+            headers={"content-type": "application/json", **self.signed(headers)},
         )
 
-    async def get(
-        self,
-        query: str,
-        variables: dict[str, Any] | None = None,
-        *,
-        headers: dict[str, str] | None = None,
-    ) -> httpx.Response:
-        """The request over GET: the query and its JSON-encoded variables in the URL."""
-        params = {"query": query}
-        if variables is not None:
-            params["variables"] = json.dumps(variables)
-        return await self.http.get("/graphql", params=params, headers=self._headers(headers))
-
-    def _headers(self, headers: dict[str, str] | None) -> dict[str, str]:
+    def signed(self, headers: dict[str, str] | None = None) -> dict[str, str]:
         """The user's bearer token (if signed in), then `headers`."""
         sent = {}
         if self.user is not None:
