@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import json
 import os
 import pstats
 import statistics
@@ -47,6 +46,7 @@ from bench.run import (
     SITE,
     STEP_ONE,
     database,
+    graphql_body,
     uvicorn,
 )
 from tests.support.server_process import free_port, running
@@ -65,10 +65,7 @@ class Call:
 
 
 def graphql_call(query: str, variables: dict[str, Any] | None = None) -> Call:
-    body: dict[str, Any] = {"query": query}
-    if variables is not None:
-        body["variables"] = variables
-    return Call("service", "POST", "/graphql", json.dumps(body).encode())
+    return Call("service", "POST", "/graphql", graphql_body(query, variables).encode())
 
 
 CALLS: dict[str, Call] = {

@@ -109,11 +109,16 @@ class Measurement:
     cpu_ms_per_request: float
 
 
-def graphql_load(query: str, variables: Mapping[str, Any] | None = None) -> Load:
+def graphql_body(query: str, variables: Mapping[str, Any] | None = None) -> str:
+    """The JSON body of a GraphQL POST."""
     body: dict[str, Any] = {"query": query}
     if variables is not None:
         body["variables"] = variables
-    return Load("POST", "/graphql", json.dumps(body))
+    return json.dumps(body)
+
+
+def graphql_load(query: str, variables: Mapping[str, Any] | None = None) -> Load:
+    return Load("POST", "/graphql", graphql_body(query, variables))
 
 
 PROGRESS = "onboardingProgress"

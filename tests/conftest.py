@@ -11,15 +11,14 @@ import pytest
 from fastapi import FastAPI
 
 from app.settings import Settings
-from resolvers.secrets import SecretBox
-from tests.support.app import http_client_for, running_app
+from tests.support.app import http_client_for, offline_settings, running_app
 from tests.support.databases import (
     PostgresDatabases,
     SQLiteDatabases,
     postgres_server,
 )
 from tests.support.graphql import GraphQLClient
-from tests.support.jwks_server import DEFAULT_ISSUER, JWKSServer, SigningKey, mint
+from tests.support.jwks_server import JWKSServer, SigningKey, mint
 from tests.support.token_attacks import Keys
 
 
@@ -78,9 +77,17 @@ def postgres_database_url(postgres_databases: PostgresDatabases) -> Iterator[str
         yield url
 
 
+# RSA key generation is slow; keys are immutable, so every test shares these three.
 @pytest.fixture(scope="session")
 def signing_key() -> SigningKey:
-    return SigningKey.generate("test-key-1")
+    """The issuer's key, the one its JWKS publishes."""
+    return SigningKey.generate("key-1")
+
+
+@pytest.fixture(scope="session")
+def second_key() -> SigningKey:
+    """A second key the issuer may publish (rotation, ambiguity without a kid)."""
+    return SigningKey.generate("key-2")
 
 
 @pytest.fixture(scope="session")
@@ -103,18 +110,8 @@ def jwks_server(signing_key: SigningKey) -> Iterator[JWKSServer]:
 
 @pytest.fixture
 def settings(database_url: str, jwks_server: JWKSServer, tmp_path: Path) -> Settings:
-    """The app's settings for one test: its database, the test issuer, and the offline
-    catalog as the provider whatever the environment says about Exa (tests never reach
-    the internet; the Exa tests point the app at a fake)."""
-    return Settings(
-        database_url=database_url,
-        data_dir=tmp_path / "data",
-        jwks_url=jwks_server.url,
-        jwt_issuer=DEFAULT_ISSUER,
-        secret_key=SecretBox.generate_key(),
-        competitor_provider="catalog",
-        exa_api_key=None,
-    )
+    """The app's settings for one test (see `offline_settings`)."""
+    return offline_settings(database_url, jwks_server.url, tmp_path / "data")
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ import { type Service, startService } from "./support/service.js";
 
 const USER = "user_2apollocache";
 
-const { VIEWER, COMPLETE_STEP, HEADER, STEPPER, DISCOVER } = sharedOperations(gql);
+const { VIEWER, COMPLETE_STEP, HEADER, STEPPER, DISCOVER, HISTORY } = sharedOperations(gql);
 
 const DISCOVERY_DETAILS = gql`
   query DiscoveryDetails($id: ID!) {
@@ -52,29 +52,6 @@ const DISCOVERY_DETAILS = gql`
           competitiveLandscape
           keyFindings
         }
-      }
-    }
-  }
-`;
-
-const HISTORY = gql`
-  query History {
-    competitorDiscoveries(first: 5) {
-      totalCount
-      edges {
-        cursor
-        node {
-          id
-          userUrl
-          researchSummary {
-            id
-            totalCompetitors
-          }
-        }
-      }
-      pageInfo {
-        hasNextPage
-        endCursor
       }
     }
   }

@@ -33,42 +33,7 @@ import { type Service, startService } from "./support/service.js";
 const USER = "user_2urqlgraphcache";
 
 // Called, not passed: passing the overloaded gql would type every result's data as {}.
-const { VIEWER, COMPLETE_STEP, HEADER, STEPPER, DISCOVER } = sharedOperations((source) => gql(source));
-
-const HISTORY = gql`
-  query History {
-    competitorDiscoveries(first: 5) {
-      totalCount
-      edges {
-        cursor
-        node {
-          id
-          userUrl
-          competitors {
-            id
-            title
-          }
-          socialMediaAccounts {
-            id
-            linkedin
-          }
-          socialMediaCitations {
-            id
-            title
-          }
-          researchSummary {
-            id
-            keyFindings
-          }
-        }
-      }
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
-    }
-  }
-`;
+const { VIEWER, COMPLETE_STEP, HEADER, STEPPER, DISCOVER, HISTORY } = sharedOperations((source) => gql(source));
 
 const NODE = gql`
   query Node($id: ID!) {

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.server_process import clean_environment, run_cli, serve
+from tests.support.server_process import clean_environment, post_with_dev_token, serve
 
 QUERY = (
     "{ viewer { id onboarding { currentStep completionPercentage steps { number key status } } } }"
@@ -18,12 +18,8 @@ def test_the_service_starts_on_embedded_defaults_and_serves_a_dev_token(tmp_path
     environment = clean_environment()
     with serve(tmp_path, environment) as base_url:
         # when a developer asks the CLI for a token and queries with it
-        token = run_cli("dev-token", "--sub", "u1", cwd=tmp_path, env=environment).strip()
-        response = httpx.post(
-            f"{base_url}/graphql",
-            json={"query": QUERY},
-            headers={"authorization": f"Bearer {token}"},
-            timeout=10,
+        response = post_with_dev_token(
+            base_url, {"query": QUERY}, minted_in=tmp_path, env=environment
         )
         # then they see their fresh onboarding
         viewer = response.json()["data"]["viewer"]
@@ -49,12 +45,8 @@ def test_a_token_from_another_data_directory_is_refused(tmp_path: Path) -> None:
     (tmp_path / "b").mkdir()
     environment = clean_environment()
     with serve(tmp_path / "a", environment) as base_url:
-        foreign = run_cli("dev-token", "--sub", "u1", cwd=tmp_path / "b", env=environment).strip()
-        response = httpx.post(
-            f"{base_url}/graphql",
-            json={"query": "{ viewer { id } }"},
-            headers={"authorization": f"Bearer {foreign}"},
-            timeout=10,
+        response = post_with_dev_token(
+            base_url, {"query": "{ viewer { id } }"}, minted_in=tmp_path / "b", env=environment
         )
         # then it is refused: the dev issuer is a real issuer, not a bypass
         assert response.status_code == 401

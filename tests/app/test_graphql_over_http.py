@@ -184,14 +184,14 @@ async def test_a_nested_body_the_parser_can_read_still_works(http: httpx.AsyncCl
 
 
 @pytest.mark.parametrize("accept", [NEW, LEGACY])
-async def test_queries_work_over_get(http: httpx.AsyncClient, token_for: Any, accept: str) -> None:
-    response = await http.get(
+async def test_queries_work_over_get(graphql: GraphQLClient, accept: str) -> None:
+    response = await graphql.http.get(
         "/graphql",
         params={
             "query": "query ($n: Int!) { onboardingStep(number: $n) { number } }",
             "variables": json.dumps({"n": 2}),
         },
-        headers={"accept": accept, "authorization": f"Bearer {token_for('user-a')}"},
+        headers=graphql.signed({"accept": accept}),
     )
     assert response.status_code == 200
     assert media_type_of(response) == accept
@@ -199,16 +199,12 @@ async def test_queries_work_over_get(http: httpx.AsyncClient, token_for: Any, ac
 
 
 @pytest.mark.parametrize("accept", [NEW, LEGACY])
-async def test_a_mutation_over_get_is_405_and_not_run(
-    graphql: GraphQLClient, http: httpx.AsyncClient, token_for: Any, accept: str
-) -> None:
+async def test_a_mutation_over_get_is_405_and_not_run(graphql: GraphQLClient, accept: str) -> None:
     # given a user on step 2
     await graphql.execute(COMPLETE_STEP, {"input": {"step": 1, "data": STEP_DATA[1]}})
     # when a reset is sent over GET
-    response = await http.get(
-        "/graphql",
-        params={"query": RESET},
-        headers={"accept": accept, "authorization": f"Bearer {token_for('user-a')}"},
+    response = await graphql.http.get(
+        "/graphql", params={"query": RESET}, headers=graphql.signed({"accept": accept})
     )
     # then it is refused with the method to use, and nothing was reset
     assert refusal(response) == (405, accept, "METHOD_NOT_ALLOWED")
@@ -238,11 +234,8 @@ async def test_unreachable_signing_keys_are_503_in_either_media_type(
     # given an issuer whose JWKS endpoint has never answered (nothing listens there)
     unreachable = f"http://127.0.0.1:{free_port()}/.well-known/jwks.json"
     async with serving(settings.model_copy(update={"jwks_url": unreachable})) as http:
-        response = await http.post(
-            "/graphql",
-            json={"query": VIEWER},
-            headers={"accept": accept, "authorization": f"Bearer {token_for('user-a')}"},
-        )
+        user_a = GraphQLClient(http, token_for, "user-a")
+        response = await user_a.post(VIEWER, headers={"accept": accept})
     assert refusal(response) == (503, accept, "SERVICE_UNAVAILABLE")
     assert response.headers["retry-after"] == "5"
 
@@ -255,10 +248,9 @@ async def test_a_database_that_cannot_be_opened_is_503_with_retry_after(
     missing = f"sqlite+aiosqlite:///{tmp_path / 'no-such-directory' / 'db.sqlite3'}"
     async with serving(settings.model_copy(update={"database_url": missing})) as http:
         # when a signed-in user asks for their progress
-        response = await http.post(
-            "/graphql",
-            json={"query": "{ viewer { id onboarding { currentStep } } }"},
-            headers={"accept": accept, "authorization": f"Bearer {token_for('user-a')}"},
+        user_a = GraphQLClient(http, token_for, "user-a")
+        response = await user_a.post(
+            "{ viewer { id onboarding { currentStep } } }", headers={"accept": accept}
         )
     # then the whole response says the service is unavailable for now, and when to retry
     assert refusal(response) == (503, accept, "SERVICE_UNAVAILABLE")

@@ -17,14 +17,13 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Origin, Subprotocol
 
 from app.settings import Settings
 from tests.reliability.metrics_text import sample
-from tests.support.discovery import DISCOVER_JOB
+from tests.support.discovery import DISCOVER_JOB, EXA_KEY, on_fake_exa
 from tests.support.fake_exa import FakeExa, FakeExaConfig, run_fake_exa
 from tests.support.graphql import execute_over_http
 from tests.support.graphql_ws import (
@@ -51,7 +50,6 @@ subscription Discovery($id: ID!) {
   competitorDiscovery(id: $id) { id status failure { code } competitors { domain } }
 }
 """
-EXA_KEY = "subscriptions-exa-key"
 
 
 @pytest.fixture
@@ -145,14 +143,7 @@ class GatedExa:
 def gated_exa(settings: Settings) -> Iterator[GatedExa]:
     gate = threading.Event()
     with run_fake_exa(FakeExaConfig(api_key=EXA_KEY, gate=gate)) as fake:
-        exa_settings = settings.model_copy(
-            update={
-                "exa_api_key": SecretStr(EXA_KEY),
-                "exa_base_url": fake.base_url,
-                "competitor_provider": "exa",
-                "provider_timeout_seconds": 20,
-            }
-        )
+        exa_settings = on_fake_exa(settings, fake, provider_timeout_seconds=20)
         with uvicorn_serving(exa_settings) as base_url:
             yield GatedExa(base_url, fake, gate)
             gate.set()  # let the fake's held requests go before the app stops

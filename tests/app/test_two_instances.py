@@ -14,7 +14,7 @@ from db.engine import create_engine
 from db.models import onboarding_progress
 from tests.support.graphql import execute_over_http
 from tests.support.onboarding import COMPLETE_STEP, PROGRESS, SKIP_STEP, STEP_DATA
-from tests.support.server_process import clean_environment, serve
+from tests.support.server_process import two_services
 
 ROUNDS = 8
 
@@ -47,11 +47,8 @@ async def test_concurrent_completions_across_two_processes_lose_nothing(
     postgres_database_url: str, tmp_path: Path
 ) -> None:
     # given two service processes sharing one PostgreSQL database and one dev issuer
-    environment = clean_environment(
-        {"ONBOARDING_DATABASE_URL": postgres_database_url, "ONBOARDING_DATA_DIR": str(tmp_path)}
-    )
     token = DevIssuer.load_or_create(tmp_path).mint("racer")
-    with serve(tmp_path, environment) as first, serve(tmp_path, environment) as second:
+    with two_services(postgres_database_url, tmp_path) as (first, second):
         async with httpx.AsyncClient(timeout=30) as client:
             # and a user who has done steps 1 to 5
             for step in (1, 2, 3, 5):

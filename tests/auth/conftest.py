@@ -1,38 +1,16 @@
-"""Fixtures for the auth tests: a live JWKS server, a key cache and a verifier on it."""
+"""Fixtures for the auth tests: a key cache and a verifier on the shared JWKS server."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
 from auth import JWKSCache, TokenVerifier, http_jwks_fetcher
 from tests.support.clock import FakeClock
-from tests.support.jwks_server import DEFAULT_ISSUER, JWKSServer, SigningKey, mint
-
-
-# RSA key generation is slow; keys are immutable, so share them across tests.
-@pytest.fixture(scope="session")
-def key_1() -> SigningKey:
-    return SigningKey.generate("key-1")
-
-
-@pytest.fixture(scope="session")
-def key_2() -> SigningKey:
-    return SigningKey.generate("key-2")
-
-
-@pytest.fixture(scope="session")
-def unpublished_key() -> SigningKey:
-    return SigningKey.generate("key-never-published")
-
-
-@pytest.fixture
-def jwks_server(key_1: SigningKey) -> Iterator[JWKSServer]:
-    with JWKSServer([key_1]) as server:
-        yield server
+from tests.support.jwks_server import DEFAULT_ISSUER, JWKSServer, SigningKey, TrustedIssuer, mint
 
 
 @pytest.fixture
@@ -70,7 +48,18 @@ def verifier(key_cache: JWKSCache, wall_clock: FakeClock) -> TokenVerifier:
 
 
 @pytest.fixture
-async def warm_verifier(verifier: TokenVerifier, key_1: SigningKey) -> TokenVerifier:
+async def warm_verifier(verifier: TokenVerifier, signing_key: SigningKey) -> TokenVerifier:
     """The verifier once a key-1 token has been verified: the issuer's set is cached."""
-    await verifier.verify(mint(key_1))
+    await verifier.verify(mint(signing_key))
     return verifier
+
+
+@pytest.fixture
+def trusted(
+    jwks_server: JWKSServer,
+    key_cache: JWKSCache,
+    verifier: TokenVerifier,
+    signing_key: SigningKey,
+    second_key: SigningKey,
+) -> TrustedIssuer:
+    return TrustedIssuer(jwks_server, key_cache, verifier, signing_key, second_key)

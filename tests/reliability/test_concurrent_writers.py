@@ -41,7 +41,7 @@ from tests.support.onboarding import (
     SKIP_STEP,
     STEP_DATA,
 )
-from tests.support.server_process import clean_environment, serve
+from tests.support.server_process import two_services
 
 USER = "racer"
 WRITERS_PER_PROCESS = 50
@@ -164,13 +164,10 @@ async def test_concurrent_writers_in_two_processes_leave_a_serial_history(
     postgres_database_url: str, tmp_path: Path
 ) -> None:
     # given two service processes on one PostgreSQL database
-    environment = clean_environment(
-        {"ONBOARDING_DATABASE_URL": postgres_database_url, "ONBOARDING_DATA_DIR": str(tmp_path)}
-    )
     token = DevIssuer.load_or_create(tmp_path).mint(USER)
     writes = _writes()
     limits = httpx.Limits(max_connections=2 * WRITERS_PER_PROCESS + 10)
-    with serve(tmp_path, environment) as first, serve(tmp_path, environment) as second:
+    with two_services(postgres_database_url, tmp_path) as (first, second):
         async with httpx.AsyncClient(timeout=60, limits=limits) as client:
             # and a user who has completed steps 1 to 3
             for step in (1, 2, 3):

@@ -6,7 +6,8 @@ import asyncio
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -19,7 +20,7 @@ from tests.reliability.load import Load
 from tests.reliability.own_postgres import OwnPostgres
 from tests.support.databases import SQLiteDatabases
 from tests.support.onboarding import COMPLETE_STEP, PROGRESS, STEP_DATA
-from tests.support.server_process import clean_environment, service
+from tests.support.server_process import Service, service, service_environment
 from tests.support.waiting import until
 
 OUTAGE_SECONDS = 3.0
@@ -36,58 +37,81 @@ async def _readiness(client: httpx.AsyncClient, base_url: str) -> int:
     return (await client.get(f"{base_url}/readyz")).status_code
 
 
-async def test_a_database_outage_is_reported_and_recovered_from_without_a_restart(
-    own_postgres: OwnPostgres, tmp_path: Path, record_property: Callable[[str, object], None]
-) -> None:
-    # given the service on a PostgreSQL server of this test's own, under a steady load
-    environment = clean_environment(
-        {"ONBOARDING_DATABASE_URL": own_postgres.url(), "ONBOARDING_DATA_DIR": str(tmp_path)}
-    )
-    token = DevIssuer.load_or_create(tmp_path).mint("outage-user")
+@asynccontextmanager
+async def _service_under_load(
+    own_postgres: OwnPostgres, tmp_path: Path, user: str, *, workers: int, probe_timeout: float
+) -> AsyncIterator[tuple[Service, Load, httpx.AsyncClient]]:
+    """The service on `own_postgres`, ready, under a steady load as `user`; a readiness probe.
+
+    On the way out (a second after the body) the load stops, and the process must
+    still be up.
+    """
+    environment = service_environment(own_postgres.url(), tmp_path)
+    token = DevIssuer.load_or_create(tmp_path).mint(user)
     with service(tmp_path, environment) as running:
-        load = Load(running.base_url, token)
+        load = Load(running.base_url, token, workers=workers)
         loading = asyncio.create_task(load.run())
-        async with httpx.AsyncClient(timeout=10) as probe:
+        async with httpx.AsyncClient(timeout=probe_timeout) as probe:
             await asyncio.sleep(1.0)
             assert await _readiness(probe, running.base_url) == 200
-
-            # when the database stops
-            stopping = time.monotonic()
-            await asyncio.to_thread(own_postgres.stop)
-            stopped = time.monotonic()
-            # then readiness says so, and the process stays up
-            assert await _readiness(probe, running.base_url) == 503
-            await asyncio.sleep(OUTAGE_SECONDS)
-            assert await _readiness(probe, running.base_url) == 503
-            assert running.process.poll() is None
-
-            # when the database comes back
-            restarting = time.monotonic()
-            await asyncio.to_thread(own_postgres.start)
-            restarted = time.monotonic()
-            # then the service heals by itself, with no restart
-            while await _readiness(probe, running.base_url) != 200:
-                assert time.monotonic() - restarted < RECOVERY_LIMIT_SECONDS, "never ready again"
-                await asyncio.sleep(0.05)
-            ready_after = time.monotonic() - restarted
-            recovered_after = await until(
-                lambda: any(a.ok for a in load.started_between(restarted, float("inf"))),
-                within=RECOVERY_LIMIT_SECONDS,
-            )
+            yield running, load, probe
             await asyncio.sleep(1.0)
         load.stop()
         await loading
         assert running.process.poll() is None
+
+
+def _outcomes(load: Load) -> Counter[str]:
+    """Each answer as "ok", "unavailable" or its status and codes."""
+    return Counter(
+        "ok" if a.ok else "unavailable" if a.unavailable else f"{a.status} {a.codes}"
+        for a in load.answers
+    )
+
+
+def _report(record_property: Callable[[str, object], None], values: dict[str, object]) -> None:
+    for name, value in values.items():
+        record_property(name, value)
+        print(f"{name}: {value}")
+
+
+async def test_a_database_outage_is_reported_and_recovered_from_without_a_restart(
+    own_postgres: OwnPostgres, tmp_path: Path, record_property: Callable[[str, object], None]
+) -> None:
+    # given the service on a PostgreSQL server of this test's own, under a steady load
+    async with _service_under_load(
+        own_postgres, tmp_path, "outage-user", workers=8, probe_timeout=10
+    ) as (running, load, probe):
+        # when the database stops
+        stopping = time.monotonic()
+        await asyncio.to_thread(own_postgres.stop)
+        stopped = time.monotonic()
+        # then readiness says so, and the process stays up
+        assert await _readiness(probe, running.base_url) == 503
+        await asyncio.sleep(OUTAGE_SECONDS)
+        assert await _readiness(probe, running.base_url) == 503
+        assert running.process.poll() is None
+
+        # when the database comes back
+        restarting = time.monotonic()
+        await asyncio.to_thread(own_postgres.start)
+        restarted = time.monotonic()
+        # then the service heals by itself, with no restart
+        while await _readiness(probe, running.base_url) != 200:
+            assert time.monotonic() - restarted < RECOVERY_LIMIT_SECONDS, "never ready again"
+            await asyncio.sleep(0.05)
+        ready_after = time.monotonic() - restarted
+        recovered_after = await until(
+            lambda: any(a.ok for a in load.started_between(restarted, float("inf"))),
+            within=RECOVERY_LIMIT_SECONDS,
+        )
 
     before = [a for a in load.answers if a.finished < stopping]
     during = load.started_between(stopped, restarting)
     after = load.started_between(restarted + recovered_after + 0.5, float("inf"))
     # and every answer was a success or SERVICE_UNAVAILABLE with HTTP 503: never a 500,
     # never a dropped connection
-    outcomes = Counter(
-        "ok" if a.ok else "unavailable" if a.unavailable else f"{a.status} {a.codes}"
-        for a in load.answers
-    )
+    outcomes = _outcomes(load)
     assert set(outcomes) <= {"ok", "unavailable"}, outcomes
     # and while the database was down every request was answered, fast, as unavailable
     assert len(during) > 20
@@ -99,15 +123,16 @@ async def test_a_database_outage_is_reported_and_recovered_from_without_a_restar
     assert all(a.ok for a in before)
     assert after
     assert all(a.ok for a in after)
-    for name, value in {
-        "requests_during_outage": len(during),
-        "slowest_answer_during_outage_s": round(slowest_during, 3),
-        "outcomes": dict(outcomes),
-        "ready_again_after_s": round(ready_after, 3),
-        "first_success_after_s": round(recovered_after, 3),
-    }.items():
-        record_property(name, value)
-        print(f"{name}: {value}")
+    _report(
+        record_property,
+        {
+            "requests_during_outage": len(during),
+            "slowest_answer_during_outage_s": round(slowest_during, 3),
+            "outcomes": dict(outcomes),
+            "ready_again_after_s": round(ready_after, 3),
+            "first_success_after_s": round(recovered_after, 3),
+        },
+    )
 
 
 # Longer than every database timeout, so each kind of wait is seen, and long enough
@@ -128,45 +153,30 @@ async def test_a_frozen_database_is_answered_unavailable_within_5_s(
     own_postgres: OwnPostgres, tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:
     # given the service on a PostgreSQL server of this test's own, under a steady load
-    environment = clean_environment(
-        {"ONBOARDING_DATABASE_URL": own_postgres.url(), "ONBOARDING_DATA_DIR": str(tmp_path)}
-    )
-    token = DevIssuer.load_or_create(tmp_path).mint("frozen-user")
-    with service(tmp_path, environment) as running:
-        load = Load(running.base_url, token, workers=FROZEN_LOAD_WORKERS)
-        loading = asyncio.create_task(load.run())
-        async with httpx.AsyncClient(timeout=30) as probe:
-            await asyncio.sleep(1.0)
-            assert await _readiness(probe, running.base_url) == 200
+    async with _service_under_load(
+        own_postgres, tmp_path, "frozen-user", workers=FROZEN_LOAD_WORKERS, probe_timeout=30
+    ) as (running, load, probe):
+        # when the database freezes (SIGSTOP: connections stay open, nothing answers)
+        own_postgres.freeze()
+        frozen = time.monotonic()
+        try:
+            # then readiness answers within its own budget, as unavailable
+            readiness = [await _timed_readiness(probe, running.base_url) for _ in range(3)]
+            await asyncio.sleep(FROZEN_SECONDS - (time.monotonic() - frozen))
+            readiness.append(await _timed_readiness(probe, running.base_url))
+        finally:
+            own_postgres.thaw()
+        thawed = time.monotonic()
 
-            # when the database freezes (SIGSTOP: connections stay open, nothing answers)
-            own_postgres.freeze()
-            frozen = time.monotonic()
-            try:
-                # then readiness answers within its own budget, as unavailable
-                readiness = [await _timed_readiness(probe, running.base_url) for _ in range(3)]
-                await asyncio.sleep(FROZEN_SECONDS - (time.monotonic() - frozen))
-                readiness.append(await _timed_readiness(probe, running.base_url))
-            finally:
-                own_postgres.thaw()
-            thawed = time.monotonic()
-
-            # and when it thaws, the service heals by itself
-            ready_after = await _until_ready(probe, running.base_url)
-            await asyncio.sleep(1.0)
-        load.stop()
-        await loading
-        assert running.process.poll() is None
+        # and when it thaws, the service heals by itself
+        ready_after = await _until_ready(probe, running.base_url)
 
     assert [status for status, _ in readiness] == [503] * len(readiness)
     slowest_readiness = max(seconds for _, seconds in readiness)
     assert slowest_readiness < READINESS_TIMEOUT_SECONDS
     # and every answer was a success or SERVICE_UNAVAILABLE with HTTP 503: never a 500,
     # never a dropped connection
-    outcomes = Counter(
-        "ok" if a.ok else "unavailable" if a.unavailable else f"{a.status} {a.codes}"
-        for a in load.answers
-    )
+    outcomes = _outcomes(load)
     assert set(outcomes) <= {"ok", "unavailable"}, outcomes
     # and every request that met the frozen database was answered unavailable within 5 s
     in_flight = [a for a in load.answers if a.started < frozen < a.finished]
@@ -182,16 +192,17 @@ async def test_a_frozen_database_is_answered_unavailable_within_5_s(
     after = load.started_between(thawed + ready_after + 0.5, float("inf"))
     assert after
     assert all(a.ok for a in after)
-    for name, value in {
-        "requests_during_freeze": len(during),
-        "answered_unavailable": len(unavailable),
-        "slowest_answer_during_freeze_s": round(slowest_during, 3),
-        "slowest_readiness_during_freeze_s": round(slowest_readiness, 3),
-        "outcomes": dict(outcomes),
-        "ready_again_after_thaw_s": round(ready_after, 3),
-    }.items():
-        record_property(name, value)
-        print(f"{name}: {value}")
+    _report(
+        record_property,
+        {
+            "requests_during_freeze": len(during),
+            "answered_unavailable": len(unavailable),
+            "slowest_answer_during_freeze_s": round(slowest_during, 3),
+            "slowest_readiness_during_freeze_s": round(slowest_readiness, 3),
+            "outcomes": dict(outcomes),
+            "ready_again_after_thaw_s": round(ready_after, 3),
+        },
+    )
 
 
 async def _until_ready(client: httpx.AsyncClient, base_url: str) -> float:
@@ -212,9 +223,7 @@ async def test_a_locked_sqlite_database_answers_writes_unavailable_and_still_ser
 ) -> None:
     with sqlite_databases.fresh() as database_url:
         # given the service on SQLite, and a user with some progress
-        environment = clean_environment(
-            {"ONBOARDING_DATABASE_URL": database_url, "ONBOARDING_DATA_DIR": str(tmp_path)}
-        )
+        environment = service_environment(database_url, tmp_path)
         headers = {"authorization": f"Bearer {DevIssuer.load_or_create(tmp_path).mint('u')}"}
         write = {"query": COMPLETE_STEP, "variables": {"input": {"step": 1, "data": STEP_DATA[1]}}}
         with service(tmp_path, environment) as running:

@@ -13,24 +13,21 @@ import asyncio
 import json
 import logging
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from pydantic import SecretStr
 
-from app.factory import create_app
 from app.logging_config import RequestIdFilter
 from app.settings import Settings
 from tests.support.discovery import DISCOVER
 from tests.support.fake_exa import FakeExaConfig, run_fake_exa
-from tests.support.server_process import Service, clean_environment, free_port, service
+from tests.support.graphql_ws import uvicorn_thread
+from tests.support.server_process import Service, clean_environment, service
 
 GRACE_SECONDS = 1
 PROVIDER_DELAY_SECONDS = 60.0
@@ -38,36 +35,6 @@ PROVIDER_DELAY_SECONDS = 60.0
 
 # Both failures happen before or after the database is involved.
 pytestmark = pytest.mark.sqlite_only
-
-
-@contextmanager
-def uvicorn_with_grace(settings: Settings, grace: int) -> Iterator[tuple[str, uvicorn.Server]]:
-    """The app for `settings` under a real uvicorn whose shutdown grace is `grace` seconds.
-
-    In a thread (uvicorn then leaves signals alone); `server.should_exit = True`
-    is what its SIGTERM handler does.
-    """
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(settings),
-        host="127.0.0.1",
-        port=port,
-        timeout_graceful_shutdown=grace,
-        log_config=None,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert thread.is_alive(), "uvicorn stopped while starting"
-            assert time.monotonic() < deadline, "uvicorn did not start within 30 s"
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}", server
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 async def test_a_request_cut_short_by_shutdown_gets_json_503_with_its_id(
@@ -90,7 +57,7 @@ async def test_a_request_cut_short_by_shutdown_gets_json_503_with_its_id(
         caplog.handler.addFilter(RequestIdFilter())
         with (
             caplog.at_level(logging.INFO),
-            uvicorn_with_grace(settings, GRACE_SECONDS) as (
+            uvicorn_thread(settings, timeout_graceful_shutdown=GRACE_SECONDS) as (
                 base_url,
                 server,
             ),

@@ -10,15 +10,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from app.settings import Settings
 from db.catalog_repository import all_catalog_entries
 from db.engine import create_engine, read_transaction
 from tests.support.app import serving
 from tests.support.discovery import DISCOVER, discovered
 from tests.support.graphql import GraphQLClient
-from tests.support.server_process import CLI, clean_environment, run_cli, serve
+from tests.support.server_process import CLI, clean_environment, post_with_dev_token, serve
 
 SHOP = {
     "userUrl": "www.my-little-shop.com",
@@ -148,12 +146,12 @@ def test_the_readme_service_answers_from_the_catalog_with_no_key(tmp_path: Path)
     # given the service started as the README's first command does, with no Exa key
     environment = clean_environment()
     with serve(tmp_path, environment) as base_url:
-        token = run_cli("dev-token", "--sub", "u1", cwd=tmp_path, env=environment).strip()
         # when a shop asks for its competitors
-        response = httpx.post(
-            f"{base_url}/graphql",
-            json={"query": DISCOVER, "variables": {"input": SHOP}},
-            headers={"authorization": f"Bearer {token}"},
+        response = post_with_dev_token(
+            base_url,
+            {"query": DISCOVER, "variables": {"input": SHOP}},
+            minted_in=tmp_path,
+            env=environment,
             timeout=30,
         )
     # then the bundled catalog answers with ranked e-commerce competitors

@@ -13,19 +13,14 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from pydantic import SecretStr
-
-from app.settings import Settings
-from resolvers.secrets import SecretBox
-from tests.support.app import http_client_for, running_app
-from tests.support.discovery import DISCOVER_JOB
+from tests.support.app import http_client_for, offline_settings, running_app
+from tests.support.discovery import DISCOVER_JOB, EXA_KEY, on_fake_exa
 from tests.support.fake_exa import FakeExaConfig, run_fake_exa
 from tests.support.graphql import GraphQLClient
-from tests.support.jwks_server import DEFAULT_ISSUER, JWKSServer
+from tests.support.jwks_server import JWKSServer
 from tests.support.statements import counted_statements
 from tests.support.waiting import until
 
-KEY = "announced-wait-exa-key"
 POLL_SECONDS = 0.02
 HELD_POLLS = 50  # the provider is held for at least this many polls' worth of time
 
@@ -37,16 +32,10 @@ async def test_a_request_waiting_on_another_processs_job_reads_it_when_it_change
     tmp_path: Path,
 ) -> None:
     gate = threading.Event()
-    with run_fake_exa(FakeExaConfig(api_key=KEY, gate=gate)) as fake:
-        settings = Settings(
-            database_url=postgres_database_url,
-            data_dir=tmp_path / "data",
-            jwks_url=jwks_server.url,
-            jwt_issuer=DEFAULT_ISSUER,
-            secret_key=SecretBox.generate_key(),
-            competitor_provider="exa",
-            exa_api_key=SecretStr(KEY),
-            exa_base_url=fake.base_url,
+    with run_fake_exa(FakeExaConfig(api_key=EXA_KEY, gate=gate)) as fake:
+        settings = on_fake_exa(
+            offline_settings(postgres_database_url, jwks_server.url, tmp_path / "data"),
+            fake,
             provider_timeout_seconds=20,
             discovery_poll_seconds=POLL_SECONDS,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -36,6 +36,16 @@ class WithHookRunner(strawberry.Schema):
 
 
 def generator_hooks(name: str, events: Events) -> type[SchemaExtension]:
+    def around(stage: str) -> Callable[[SchemaExtension], Iterator[None]]:
+        """A generator hook that notes entering and leaving `stage`."""
+
+        def hook(self: SchemaExtension) -> Iterator[None]:
+            events.append(f"{name} {stage} enter")
+            yield
+            events.append(f"{name} {stage} exit")
+
+        return hook
+
     class Generators(SchemaExtension):
         def on_operation(self) -> Iterator[None]:
             events.append(f"{name} operation enter")
@@ -46,15 +56,8 @@ def generator_hooks(name: str, events: Events) -> type[SchemaExtension]:
                 raise
             events.append(f"{name} operation exit")
 
-        def on_parse(self) -> Iterator[None]:
-            events.append(f"{name} parse enter")
-            yield
-            events.append(f"{name} parse exit")
-
-        def on_validate(self) -> Iterator[None]:
-            events.append(f"{name} validate enter")
-            yield
-            events.append(f"{name} validate exit")
+        on_parse = around("parse")
+        on_validate = around("validate")
 
         def on_execute(self) -> Iterator[None]:
             events.append(f"{name} execute enter")

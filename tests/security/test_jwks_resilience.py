@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -40,10 +40,32 @@ def settings(settings: Settings) -> Settings:
     )
 
 
+@pytest.fixture
+async def started_in_outage(
+    settings: Settings, jwks_server: JWKSServer
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the service, started while the issuer's JWKS endpoint was down."""
+    jwks_server.stop()
+    async with serving(settings) as http:
+        yield http
+
+
 async def ask(http: httpx.AsyncClient, token: str) -> httpx.Response:
     return await http.post(
         "/graphql", json={"query": VIEWER}, headers={"authorization": f"Bearer {token}"}
     )
+
+
+async def back_after_cooldown(jwks_server: JWKSServer) -> None:
+    """The issuer answers again (at the same address), and the key fetch cooldown has passed."""
+    jwks_server.start()
+    await asyncio.sleep(COOLDOWN_SECONDS + 0.1)
+
+
+async def assert_verified(http: httpx.AsyncClient, key: SigningKey) -> None:
+    """A token signed by `key` is verified: user-a sees their viewer."""
+    response = await ask(http, mint(key))
+    assert response.json() == {"data": {"viewer": {"id": "user-a"}}}
 
 
 async def test_rotation_then_withdrawal_of_the_old_key(
@@ -104,53 +126,44 @@ async def test_an_unknown_kid_storm_costs_one_fetch_per_cooldown(
 
 
 async def test_an_issuer_outage_at_start_up_is_reported_and_recovered_from(
-    settings: Settings, jwks_server: JWKSServer, signing_key: SigningKey
+    started_in_outage: httpx.AsyncClient, jwks_server: JWKSServer, signing_key: SigningKey
 ) -> None:
     # given the issuer's JWKS endpoint is down when the service starts
-    jwks_server.stop()
-    async with serving(settings) as http:
-        # then the service is up but says why it is not ready
-        assert (await http.get("/healthz")).status_code == 200
-        readiness = await http.get("/readyz")
-        assert readiness.status_code == 503
-        assert readiness.json()["status"] == "unavailable"
-        assert readiness.json()["jwks"] == "unavailable"
-        # and a signed-in request gets 503 with a code saying to retry, not to log in again
-        refused = await ask(http, mint(signing_key))
-        assert refused.status_code == 503
-        assert refused.headers["retry-after"]
-        assert refused.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
-        assert refused.json().get("data") is None
-        # when the issuer comes back (same address) and the fetch cooldown has passed
-        jwks_server.start()
-        await asyncio.sleep(COOLDOWN_SECONDS + 0.1)
-        # then readiness and requests recover with no restart
-        assert (await http.get("/readyz")).json() == {"status": "ready", "database": "ok"}
-        response = await ask(http, mint(signing_key))
-        assert response.json() == {"data": {"viewer": {"id": "user-a"}}}
+    http = started_in_outage
+    # then the service is up but says why it is not ready
+    assert (await http.get("/healthz")).status_code == 200
+    readiness = await http.get("/readyz")
+    assert readiness.status_code == 503
+    assert readiness.json()["status"] == "unavailable"
+    assert readiness.json()["jwks"] == "unavailable"
+    # and a signed-in request gets 503 with a code saying to retry, not to log in again
+    refused = await ask(http, mint(signing_key))
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"]
+    assert refused.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert refused.json().get("data") is None
+    # when the issuer comes back (same address) and the fetch cooldown has passed
+    await back_after_cooldown(jwks_server)
+    # then readiness and requests recover with no restart
+    assert (await http.get("/readyz")).json() == {"status": "ready", "database": "ok"}
+    await assert_verified(http, signing_key)
 
 
 async def test_requests_alone_recover_from_an_outage_at_start_up(
-    settings: Settings, jwks_server: JWKSServer, signing_key: SigningKey
+    started_in_outage: httpx.AsyncClient, jwks_server: JWKSServer, signing_key: SigningKey
 ) -> None:
     # given a service started while the issuer was down, and no probe running
-    jwks_server.stop()
-    async with serving(settings) as http:
-        assert (await ask(http, mint(signing_key))).status_code == 503
-        # when the issuer comes back and the fetch cooldown has passed
-        jwks_server.start()
-        await asyncio.sleep(COOLDOWN_SECONDS + 0.1)
-        # then the next request is verified
-        response = await ask(http, mint(signing_key))
-        assert response.json() == {"data": {"viewer": {"id": "user-a"}}}
+    assert (await ask(started_in_outage, mint(signing_key))).status_code == 503
+    # when the issuer comes back and the fetch cooldown has passed
+    await back_after_cooldown(jwks_server)
+    # then the next request is verified
+    await assert_verified(started_in_outage, signing_key)
 
 
 async def test_a_forged_token_during_the_outage_is_still_not_anonymous(
-    settings: Settings, jwks_server: JWKSServer, attacker_key: SigningKey
+    started_in_outage: httpx.AsyncClient, attacker_key: SigningKey
 ) -> None:
     # given the issuer is down at start-up
-    jwks_server.stop()
-    async with serving(settings) as http:
-        # when a token from a foreign issuer arrives / then it is refused outright (401),
-        # without waiting for keys: the issuer is pinned before any key is looked up
-        assert_refused(await ask(http, mint(attacker_key, iss="https://evil.test")))
+    # when a token from a foreign issuer arrives / then it is refused outright (401),
+    # without waiting for keys: the issuer is pinned before any key is looked up
+    assert_refused(await ask(started_in_outage, mint(attacker_key, iss="https://evil.test")))

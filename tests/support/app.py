@@ -4,12 +4,30 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
 
 from app.factory import create_app
 from app.settings import Settings
+from resolvers.secrets import SecretBox
+from tests.support.jwks_server import DEFAULT_ISSUER
+
+
+def offline_settings(database_url: str, jwks_url: str, data_dir: Path) -> Settings:
+    """The app's settings for a test: its database, the test issuer, and the offline
+    catalog as the provider whatever the environment says about Exa (tests never reach
+    the internet; the Exa tests point the app at a fake)."""
+    return Settings(
+        database_url=database_url,
+        data_dir=data_dir,
+        jwks_url=jwks_url,
+        jwt_issuer=DEFAULT_ISSUER,
+        secret_key=SecretBox.generate_key(),
+        competitor_provider="catalog",
+        exa_api_key=None,
+    )
 
 
 @asynccontextmanager

@@ -76,6 +76,18 @@ class ExaApp(NamedTuple):
     http: httpx.AsyncClient
 
 
+def on_fake_exa(settings: Settings, fake: FakeExa, **overrides: Any) -> Settings:
+    """`settings` with Exa as the provider, at `fake`, with the key `EXA_KEY`, and `overrides`."""
+    return settings.model_copy(
+        update={
+            "exa_api_key": SecretStr(EXA_KEY),
+            "exa_base_url": fake.base_url,
+            "competitor_provider": "exa",
+            **overrides,
+        }
+    )
+
+
 @asynccontextmanager
 async def exa_api(
     settings: Settings,
@@ -88,15 +100,7 @@ async def exa_api(
     The provider's budget is 1 s; `overrides` are further settings.
     """
     with run_fake_exa(config) as fake:
-        configured = settings.model_copy(
-            update={
-                "exa_api_key": SecretStr(EXA_KEY),
-                "exa_base_url": fake.base_url,
-                "competitor_provider": "exa",
-                "provider_timeout_seconds": 1,
-                **overrides,
-            }
-        )
+        configured = on_fake_exa(settings, fake, **{"provider_timeout_seconds": 1, **overrides})
         async with serving(configured) as http:
             yield ExaApp(GraphQLClient(http, token_for, "user-a"), fake, http)
         if fake.holding:

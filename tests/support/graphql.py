@@ -25,14 +25,22 @@ class GraphQLClient:
         *,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        sent = {"content-type": "application/json"}
-        if self.user is not None:
-            sent["authorization"] = f"Bearer {self.token_for(self.user)}"
-        sent.update(headers or {})
         body: dict[str, Any] = {"query": query}
         if variables is not None:
             body["variables"] = variables
-        return await self.http.post("/graphql", json=body, headers=sent)
+        return await self.http.post(
+            "/graphql",
+            json=body,
+            headers={"content-type": "application/json", **self.signed(headers)},
+        )
+
+    def signed(self, headers: dict[str, str] | None = None) -> dict[str, str]:
+        """The user's bearer token (if signed in), then `headers`."""
+        sent = {}
+        if self.user is not None:
+            sent["authorization"] = f"Bearer {self.token_for(self.user)}"
+        sent.update(headers or {})
+        return sent
 
     async def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """The `data` of a request that must succeed without GraphQL errors."""

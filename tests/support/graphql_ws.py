@@ -31,16 +31,15 @@ WAIT_SECONDS = 20.0
 
 
 @contextmanager
-def uvicorn_serving(settings: Settings) -> Iterator[str]:
-    """The app for `settings` under uvicorn (in a thread, as `serve` runs it); its base URL."""
+def uvicorn_thread(settings: Settings, **options: Any) -> Iterator[tuple[str, uvicorn.Server]]:
+    """The app for `settings` under uvicorn with `options`, in a thread; its base URL, the server.
+
+    In a thread, uvicorn leaves signals alone; `server.should_exit = True` is
+    what its SIGTERM handler does.
+    """
     port = free_port()
     config = uvicorn.Config(
-        create_app(settings),
-        host="127.0.0.1",
-        port=port,
-        log_config=None,
-        ws=WEBSOCKET_PROTOCOL,
-        ws_max_size=settings.websocket_max_message_bytes,
+        create_app(settings), host="127.0.0.1", port=port, log_config=None, **options
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -51,10 +50,19 @@ def uvicorn_serving(settings: Settings) -> Iterator[str]:
             assert thread.is_alive(), "uvicorn stopped while starting"
             assert time.monotonic() < deadline, "uvicorn did not start within 30 s"
             time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", server
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+@contextmanager
+def uvicorn_serving(settings: Settings) -> Iterator[str]:
+    """The app for `settings` under uvicorn (in a thread, as `serve` runs it); its base URL."""
+    with uvicorn_thread(
+        settings, ws=WEBSOCKET_PROTOCOL, ws_max_size=settings.websocket_max_message_bytes
+    ) as (base_url, _):
+        yield base_url
 
 
 def websocket_url(base_url: str) -> str:

@@ -16,9 +16,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import jwt
+import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from auth import InvalidTokenError, JWKSCache, TokenVerifier
 from tests.support.started import StartedByWith
 
 __all__ = [
@@ -164,3 +166,25 @@ class JWKSServer(StartedByWith):
                 pass  # keep test output clean
 
         return Handler
+
+
+@dataclass
+class TrustedIssuer:
+    """The issuer's JWKS endpoint, its two keys, and the key cache and verifier that trust it."""
+
+    server: JWKSServer
+    cache: JWKSCache
+    verifier: TokenVerifier
+    key_1: SigningKey
+    key_2: SigningKey
+
+    def publish_key_2(self) -> None:
+        self.server.keys = [self.key_1, self.key_2]
+
+    def withdraw_key_2(self) -> None:
+        self.server.keys = [self.key_1]
+
+    async def refused(self, token: str) -> None:
+        """The verifier refuses `token` for want of its signing key."""
+        with pytest.raises(InvalidTokenError, match="unknown signing key"):
+            await self.verifier.verify(token)

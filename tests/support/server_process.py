@@ -47,6 +47,13 @@ def clean_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return environment
 
 
+def service_environment(database_url: str, data_dir: Path) -> dict[str, str]:
+    """A clean environment for `onboarding-api` on `database_url`, its files in `data_dir`."""
+    return clean_environment(
+        {"ONBOARDING_DATABASE_URL": database_url, "ONBOARDING_DATA_DIR": str(data_dir)}
+    )
+
+
 def wait_until_answering(
     process: subprocess.Popen[bytes],
     url: str,
@@ -113,6 +120,28 @@ def run_cli(*args: str, cwd: Path, env: Mapping[str, str]) -> str:
     return done.stdout
 
 
+def post_with_dev_token(
+    base_url: str,
+    body: Mapping[str, object],
+    *,
+    minted_in: Path,
+    env: Mapping[str, str],
+    timeout: float = 10,
+) -> httpx.Response:
+    """POST `body` to /graphql as user u1, with the token `dev-token` mints in `minted_in`.
+
+    The dev issuer's key lives in the data directory under `minted_in`: a token
+    minted elsewhere is another issuer's.
+    """
+    token = run_cli("dev-token", "--sub", "u1", cwd=minted_in, env=env).strip()
+    return httpx.post(
+        f"{base_url}/graphql",
+        json=body,
+        headers={"authorization": f"Bearer {token}"},
+        timeout=timeout,
+    )
+
+
 @dataclass
 class Service:
     """A running `onboarding-api serve` whose signals, exit and stderr a test controls."""
@@ -150,3 +179,11 @@ def serve(cwd: Path, env: Mapping[str, str], *, workers: int = 1) -> Iterator[st
     """Start the service the way the README does; yield its base URL."""
     with service(cwd, env, workers=workers) as running:
         yield running.base_url
+
+
+@contextmanager
+def two_services(database_url: str, data_dir: Path) -> Iterator[tuple[str, str]]:
+    """Two service processes on one database and one data directory (so one dev issuer)."""
+    environment = service_environment(database_url, data_dir)
+    with serve(data_dir, environment) as first, serve(data_dir, environment) as second:
+        yield first, second

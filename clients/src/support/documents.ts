@@ -110,6 +110,41 @@ const DISCOVER = /* GraphQL */ `
   }
 `;
 
+const HISTORY = /* GraphQL */ `
+  query History {
+    competitorDiscoveries(first: 5) {
+      totalCount
+      edges {
+        cursor
+        node {
+          id
+          userUrl
+          competitors {
+            id
+            title
+          }
+          socialMediaAccounts {
+            id
+            linkedin
+          }
+          socialMediaCitations {
+            id
+            title
+          }
+          researchSummary {
+            id
+            keyFindings
+          }
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+`;
+
 /** The shared operations, each parsed by `gql`. */
 export function sharedOperations<Document>(gql: (source: string) => Document) {
   return {
@@ -118,5 +153,6 @@ export function sharedOperations<Document>(gql: (source: string) => Document) {
     HEADER: gql(HEADER),
     STEPPER: gql(STEPPER),
     DISCOVER: gql(DISCOVER),
+    HISTORY: gql(HISTORY),
   };
 }
