@@ -13,12 +13,15 @@ import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
 
 import idna
-import tldextract
 
 from discovery.errors import InvalidURLError
+
+if TYPE_CHECKING:
+    import tldextract
 
 MAX_URL_LENGTH = 2048
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -41,6 +44,11 @@ _extractor_lock = threading.Lock()
 
 def build_extractor() -> tldextract.TLDExtract:
     """A TLDExtract that only ever uses the bundled snapshot."""
+    # Imported on first use: with `requests` behind it, it is a tenth of what a
+    # new worker imports before it can answer (see app/cli.py), and no request
+    # needs it until a URL is normalised.
+    import tldextract
+
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
