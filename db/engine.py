@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
@@ -19,11 +18,9 @@ from db.timeouts import DatabaseTimeouts
 from db.writer_queue import WriterQueue
 
 _WRITE = "onboarding_write"
-_ANSWERED_AT = "onboarding_answered_at"
+_FRESH = "onboarding_fresh"
 # A ping is `SELECT 1`: a server that takes longer to answer it gets no request.
 _PING_SECONDS = 0.5
-# A connection that answered this recently is used without a ping.
-_TRUSTED_SECONDS = 1.0
 # The client gives up this much after the server's statement_timeout, so a slow
 # statement is cancelled by the server (the connection stays usable) and only a
 # server that does not answer at all trips the client's own deadline.
@@ -65,26 +62,16 @@ def _ping_on_checkout(engine: AsyncEngine) -> None:
     # the next request pings the next stale connection and waits again. This ping
     # has its own short deadline, and on failure SQLAlchemy discards the whole
     # pool and opens one fresh connection (the documented checkout-event recipe).
-    # A connection that answered within the last `_TRUSTED_SECONDS` is not pinged
-    # (as HikariCP's bypass window): under load that is nearly every checkout, and
-    # the ping's round trip cost a write a quarter of its CPU. Such a connection
-    # meeting a server that froze since costs its statement deadline instead,
-    # which the timeouts' sum already allows for.
     @event.listens_for(engine.sync_engine, "connect")
     def _fresh(_dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
-        record.info[_ANSWERED_AT] = time.monotonic()
-
-    @event.listens_for(engine.sync_engine, "checkin")
-    def _answered(_dbapi_connection: DBAPIConnection | None, record: ConnectionPoolEntry) -> None:
-        # Returned to the pool: its last statement (or the reset's rollback) answered.
-        record.info[_ANSWERED_AT] = time.monotonic()
+        record.info[_FRESH] = True
 
     @event.listens_for(engine.sync_engine, "checkout")
     def _ping(
         dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry, _proxy: object
     ) -> None:
-        if time.monotonic() - record.info.get(_ANSWERED_AT, 0.0) < _TRUSTED_SECONDS:
-            return
+        if record.info.pop(_FRESH, False):
+            return  # it has just answered the handshake
         adapted = cast(AdaptedConnection, dbapi_connection)
         try:
             adapted.run_async(lambda driver: driver.fetchval("SELECT 1", timeout=_PING_SECONDS))

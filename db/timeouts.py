@@ -17,10 +17,9 @@ class DatabaseTimeouts:
     network partition) cost a request at most about 4 s before it is answered
     SERVICE_UNAVAILABLE, whichever way the request meets it. The waits add up:
     a request may wait `pool_seconds` for a pooled connection, then either find
-    it dead by its ping (0.5 s; only a connection idle for over a second is
-    pinged) and fail to open a new one (`connect_seconds`), or send a statement
-    the server never answers (`statement_seconds` plus the client's 0.5 s
-    margin): 2 + 0.5 + 1 or 2 + 2 s. Once a ping or a statement
+    it dead by its ping (0.5 s) and fail to open a new one (`connect_seconds`),
+    or send a statement the server never answers (`statement_seconds` plus the
+    client's 0.5 s margin): 2 + 0.5 + 1 or 2 + 2 s. Once a ping or a statement
     times out the pool drops every connection it holds, so later requests wait
     on `connect_seconds` alone. Every statement the service runs is a small
     indexed read or write.
