@@ -308,6 +308,13 @@ class AsyncpgReads(_Listeners):
                 # wait on the same silent server: drop it now, as the engine does.
                 connection.terminate()
                 raise
+            except asyncpg.InternalClientError as error:
+                # A pooled connection is used by one read at a time, so "another
+                # operation is in progress" means the server went away in the middle
+                # of an earlier one (seen while PostgreSQL stopped): the connection
+                # cannot serve again, and the database is what is unavailable.
+                connection.terminate()
+                raise ConnectionError(f"connection left mid-operation: {error}") from error
         self.told(compiled.sql)
         return compiled.rows(raw)
 
