@@ -6,7 +6,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeAlias
 
-from sqlalchemy import Row, Select, and_, bindparam, delete, func, insert, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.fast_reads import Reads, fetch_all
@@ -125,44 +136,47 @@ async def count_discoveries(connection: AsyncConnection, user_id: str) -> int:
     return int(count)
 
 
-def _recent_identical(industry_context_is_null: bool) -> Select[Any]:
+def _identical_completed(industry_context_is_null: bool) -> list[ColumnElement[bool]]:
     same_industry = (
         _discoveries.c.industry_context.is_(None)
         if industry_context_is_null
         else _discoveries.c.industry_context == bindparam("industry_context")
     )
+    return [
+        _discoveries.c.created_at >= bindparam("since", type_=UTCDateTime),
+        _discoveries.c.status == DiscoveryStatus.COMPLETED.value,
+        _discoveries.c.url == bindparam("url"),
+        same_industry,
+        _discoveries.c.requested_results == bindparam("requested_results"),
+    ]
+
+
+_NEWEST_FIRST = (_discoveries.c.created_at.desc(), _discoveries.c.id.desc())
+
+
+def _active_or_recent_identical(industry_context_is_null: bool) -> Select[Any]:
+    active = and_(_discoveries.c.question_hash == bindparam("question_hash"), ACTIVE_DISCOVERY)
+    completed = and_(*_identical_completed(industry_context_is_null))
     return (
         select(*DISCOVERY_COLUMNS)
-        .where(
-            _discoveries.c.user_id == bindparam("user_id"),
-            _discoveries.c.created_at >= bindparam("since", type_=UTCDateTime),
-            _discoveries.c.status == DiscoveryStatus.COMPLETED.value,
-            _discoveries.c.url == bindparam("url"),
-            same_industry,
-            _discoveries.c.requested_results == bindparam("requested_results"),
-        )
-        .order_by(_discoveries.c.created_at.desc(), _discoveries.c.id.desc())
+        .where(_discoveries.c.user_id == bindparam("user_id"), or_(active, completed))
+        # The job under way before any result (false sorts first); at most one is
+        # under way (the single-flight index).
+        .order_by(_discoveries.c.status == DiscoveryStatus.COMPLETED.value, *_NEWEST_FIRST)
         .limit(1)
     )
 
 
 # By whether the industry is null: `= NULL` would match nothing.
-_RECENT_IDENTICAL = {True: _recent_identical(True), False: _recent_identical(False)}
+_ACTIVE_OR_RECENT_IDENTICAL = {
+    True: _active_or_recent_identical(True),
+    False: _active_or_recent_identical(False),
+}
 
 
-async def find_recent_identical(
-    source: AsyncConnection | Reads,
-    *,
-    user_id: str,
-    url: str,
-    industry_context: str | None,
-    requested_results: int,
-    since: datetime,
-) -> DiscoveryRecord | None:
-    """The newest completed discovery of the same request made at or after `since`, if any.
-
-    `source`: a transaction's connection, or the fast reads outside any.
-    """
+def _identical_parameters(
+    user_id: str, url: str, industry_context: str | None, requested_results: int, since: datetime
+) -> dict[str, Any]:
     parameters: dict[str, Any] = {
         "user_id": user_id,
         "since": since,
@@ -171,7 +185,28 @@ async def find_recent_identical(
     }
     if industry_context is not None:
         parameters["industry_context"] = industry_context
-    rows = await fetch_all(source, _RECENT_IDENTICAL[industry_context is None], parameters)
+    return parameters
+
+
+async def find_active_or_recent_identical(
+    source: AsyncConnection | Reads,
+    *,
+    user_id: str,
+    question_hash: str,
+    url: str,
+    industry_context: str | None,
+    requested_results: int,
+    since: datetime,
+) -> DiscoveryRecord | None:
+    """The user's job under way for the question, else the newest completed discovery
+    of the same request made at or after `since`; in one statement.
+
+    `source`: a transaction's connection, or the fast reads outside any.
+    """
+    parameters = _identical_parameters(user_id, url, industry_context, requested_results, since)
+    parameters["question_hash"] = question_hash
+    statement = _ACTIVE_OR_RECENT_IDENTICAL[industry_context is None]
+    rows = await fetch_all(source, statement, parameters)
     return discovery_record(rows[0]) if rows else None
 
 

@@ -25,7 +25,7 @@ from db.discovery_jobs import serialise_submissions
 from db.discovery_repository import (
     count_discoveries,
     find_active,
-    find_recent_identical,
+    find_active_or_recent_identical,
     get_discoveries,
     get_discovery,
     insert_discovery,
@@ -87,20 +87,23 @@ async def _existing(
 
     `source`: the per-user write transaction's connection, or the fast reads.
     """
-    active = await find_active(source, user_id, question)
-    if active is not None:
-        return Submission(active, joined=True)
     if refresh:
-        return None
-    cached = await find_recent_identical(
+        active = await find_active(source, user_id, question)
+        return Submission(active, joined=True) if active is not None else None
+    found = await find_active_or_recent_identical(
         source,
         user_id=user_id,
+        question_hash=question,
         url=request.site.url,
         industry_context=request.industry_context,
         requested_results=request.num_results,
         since=services.clock() - policy_of(services).cache_ttl,
     )
-    return Submission(cached, cached=True) if cached is not None else None
+    if found is None:
+        return None
+    if found.status.is_active:
+        return Submission(found, joined=True)
+    return Submission(found, cached=True)
 
 
 async def _store_new_job(

@@ -16,11 +16,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.availability import is_database_unavailable
-from db.discovery_repository import find_active, find_recent_identical, insert_discovery
+from db.discovery_repository import (
+    find_active,
+    find_active_or_recent_identical,
+    insert_discovery,
+)
 from db.engine import create_engine, read_transaction, write_transaction
 from db.fast_reads import EngineReads, Reads, reads_for
 from db.progress_repository import create_progress, get_progress, read_progress, save_progress
-from db.records import DiscoveryRecord, ProgressRecord, StepStatus
+from db.records import DiscoveryRecord, DiscoveryStatus, ProgressRecord, StepStatus
 from db.timeouts import DatabaseTimeouts
 from tests.reliability.own_postgres import OwnPostgres
 from tests.support.databases import SQLiteDatabases
@@ -108,29 +112,83 @@ async def test_a_cached_discovery_reads_the_same_as_through_the_engine(
             await insert_discovery(connection, record)
     question = {
         "user_id": "user-a",
+        "question_hash": "no job asks this",
         "url": "https://a.example",
         "industry_context": industry,
         "requested_results": 5,
         "since": STARTED,
     }
     # when the newest identical one is looked up on the driver and through the engine
-    fast = await find_recent_identical(reads, **question)  # type: ignore[arg-type]
+    fast = await find_active_or_recent_identical(reads, **question)  # type: ignore[arg-type]
     async with read_transaction(engine) as connection:
-        through_engine = await find_recent_identical(connection, **question)  # type: ignore[arg-type]
+        through_engine = await find_active_or_recent_identical(connection, **question)  # type: ignore[arg-type]
     # then both find the newest of the two, equal in every field
     assert fast is not None
     assert fast == through_engine
     assert fast.id == "discovery-1"
     # and nothing is found past it, or for another industry
     later = {**question, "since": STARTED + timedelta(minutes=10)}
-    assert await find_recent_identical(reads, **later) is None  # type: ignore[arg-type]
+    assert await find_active_or_recent_identical(reads, **later) is None  # type: ignore[arg-type]
     other = {
         **question,
         "industry_context": "other" if industry else None,
         "url": "https://c.example",
     }
-    assert await find_recent_identical(reads, **other) is None  # type: ignore[arg-type]
+    assert await find_active_or_recent_identical(reads, **other) is None  # type: ignore[arg-type]
     assert await find_active(reads, "user-a", "no such question") is None
+
+
+async def test_a_job_under_way_is_found_before_a_cached_result(
+    engine: AsyncEngine, reads: Reads
+) -> None:
+    # given a completed discovery and, asked before it, a job still running for a question
+    # of the same request
+    completed = DiscoveryRecord(
+        id="discovery-done",
+        user_id="user-a",
+        url="https://a.example",
+        domain="a.example",
+        industry_context=None,
+        requested_results=5,
+        provider="catalog",
+        result={"competitors": []},
+        created_at=STARTED + timedelta(minutes=2),
+        finished_at=STARTED + timedelta(minutes=2, seconds=3),
+    )
+    running = replace(
+        completed,
+        id="discovery-running",
+        status=DiscoveryStatus.RUNNING,
+        result=None,
+        created_at=STARTED + timedelta(minutes=1),
+        finished_at=None,
+    )
+    async with write_transaction(engine) as connection:
+        await insert_discovery(connection, completed)
+        await insert_discovery(connection, running, question_hash="the running question")
+    question = {
+        "user_id": "user-a",
+        "url": "https://a.example",
+        "industry_context": None,
+        "requested_results": 5,
+        "since": STARTED,
+    }
+    # when the request is looked up with the running job's question, and with another
+    joined = await find_active_or_recent_identical(
+        reads,
+        question_hash="the running question",
+        **question,  # type: ignore[arg-type]
+    )
+    cached = await find_active_or_recent_identical(
+        reads,
+        question_hash="another analysis of the site",
+        **question,  # type: ignore[arg-type]
+    )
+    # then the first joins the running job, the second gets the completed result
+    assert joined is not None
+    assert joined.id == "discovery-running"
+    assert cached is not None
+    assert cached.id == "discovery-done"
 
 
 async def test_an_unknown_user_has_no_progress(reads: Reads) -> None:
