@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from db.background import cancel_and_wait
 from db.discovery_jobs import (
     count_running,
     expired_jobs,
@@ -396,9 +397,7 @@ class DiscoveryJobs:
         """
         self._closing = True
         if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+            await cancel_and_wait(self._sweeper)
         held = list(self._tasks)
         tasks = list(self._tasks.values())
         for task in tasks:
