@@ -11,7 +11,6 @@ that fails puts its tallies back for the next one.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.background import cancel_and_wait
 from db.deprecated_usage_repository import add_deprecated_usage
 from db.engine import write_transaction
 from db.records import DeprecatedUsageTally
@@ -104,9 +104,7 @@ class DeprecatedUsageLedger:
     async def stop(self) -> None:
         """Stop flushing periodically and write what is left."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None
         try:
             await self.flush()

@@ -78,14 +78,23 @@ KEYS_UNAVAILABLE = Refusal(
 
 @dataclass(frozen=True, slots=True)
 class SubscriptionLimits:
-    """Per process; the settings' `subscriptions_per_connection`, `websocket_*`."""
+    """What this process allows its WebSocket connections.
+
+    The app builds one from its settings: `subscriptions_per_connection`, the
+    `websocket_*` ones, and the verifier's `jwt_leeway_seconds`.
+    """
 
     subscriptions_per_connection: int = 20
+    """Subscriptions running at once on one socket; one more is answered with an `error`
+    message (`TOO_MANY_SUBSCRIPTIONS`) and the socket stays open."""
     connections_per_user: int = 10
+    """Sockets one user holds open; another is closed (1013) after its `connection_init`."""
     connections_total: int = 1000
+    """Sockets open in this process, whoever holds them; another is closed (1013) at once."""
     init_timeout_seconds: float = 10.0
-    # A token is good until its `exp` plus this (the verifier's leeway); so is its socket.
+    """How long a new socket has to send `connection_init`; then it is closed (4408)."""
     token_leeway_seconds: float = 60.0
+    """A token is good until its `exp` plus this (the verifier's leeway); so is its socket."""
 
 
 class OpenSockets:

@@ -33,6 +33,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from db.background import cancel_and_wait
+
 logger = logging.getLogger(__name__)
 
 CHANNEL = "onboarding_changes"
@@ -188,9 +190,7 @@ class PostgresChangeFeed(ChangeFeed):
 
     async def close(self) -> None:
         if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+            await cancel_and_wait(self._listener)
             self._listener = None
         await self._listen_engine.dispose()
 

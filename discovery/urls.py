@@ -63,6 +63,13 @@ def _get_extractor() -> tldextract.TLDExtract:
 
 @dataclass(frozen=True, slots=True)
 class NormalisedURL:
+    """A URL as `normalise_url` writes it, and the names of its host.
+
+    `host` is the ASCII (IDNA) host name ("shop.example.co.uk"); `registrable_domain`
+    is the part of it a registrant owns under the Public Suffix List ("example.co.uk"):
+    the site, as `is_same_site` compares it.
+    """
+
     url: str
     host: str
     registrable_domain: str

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from db.background import cancel_and_wait
 from db.discovery_jobs import (
     count_running,
     expired_jobs,
@@ -80,13 +81,22 @@ _INTERRUPTED = Problem(
 
 @dataclass(frozen=True, slots=True)
 class JobLimits:
-    """How jobs are held and watched; see the module docstring for what each bounds."""
+    """How jobs are held and watched; the app sets all but `sweep_batch` from its settings."""
 
     lease_seconds: float = 15.0
+    """How long a lease holds a job: its process renews it every third of this; once it
+    lapses (the process died, or let the job go) a sweep takes the job over or fails it."""
     sweep_seconds: float = 5.0
+    """How often every process sweeps for active jobs whose lease expired."""
     poll_seconds: float = 0.5
+    """How often a job waiting for a provider slot, and a request waiting on another
+    process's job, look again (the request no more often than `ANNOUNCED_POLL_SECONDS`
+    when the change feed reaches across processes)."""
     max_attempts: int = 2
+    """Provider attempts a job gets in all: a job whose lease expires after as many is
+    FAILED, not taken over."""
     sweep_batch: int = 20
+    """Expired jobs one sweep handles at most; the rest wait for the next sweep."""
 
     @property
     def takeover_seconds(self) -> float:
@@ -387,9 +397,7 @@ class DiscoveryJobs:
         """
         self._closing = True
         if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+            await cancel_and_wait(self._sweeper)
         held = list(self._tasks)
         tasks = list(self._tasks.values())
         for task in tasks:

@@ -11,28 +11,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 
-class ErrorCode(StrEnum):
-    VALIDATION_FAILED = "VALIDATION_FAILED"
-    STEP_NOT_FOUND = "STEP_NOT_FOUND"
-    STEP_LOCKED = "STEP_LOCKED"
-    STEP_NOT_SKIPPABLE = "STEP_NOT_SKIPPABLE"
-    REQUIRED_STEPS_INCOMPLETE = "REQUIRED_STEPS_INCOMPLETE"
-    NOT_FOUND = "NOT_FOUND"
-    CONFLICT = "CONFLICT"
-    RATE_LIMITED = "RATE_LIMITED"
-    PROVIDER_UNAVAILABLE = "PROVIDER_UNAVAILABLE"
-    PROVIDER_MISCONFIGURED = "PROVIDER_MISCONFIGURED"
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong with a request. `field` is the path from the mutation's arguments."""
-
-    code: ErrorCode
-    message: str
-    field: tuple[str, ...] | None = None
-
-
 class RuleViolationError(Exception):
     def __init__(self, problems: Sequence[Problem]) -> None:
         super().__init__("; ".join(problem.message for problem in problems))
@@ -55,3 +33,25 @@ class ConflictError(RuleViolationError):
                 )
             ]
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a request. `field` is the path from the mutation's arguments."""
+
+    code: ErrorCode
+    message: str
+    field: tuple[str, ...] | None = None
+
+
+class ErrorCode(StrEnum):
+    VALIDATION_FAILED = "VALIDATION_FAILED"
+    STEP_NOT_FOUND = "STEP_NOT_FOUND"
+    STEP_LOCKED = "STEP_LOCKED"
+    STEP_NOT_SKIPPABLE = "STEP_NOT_SKIPPABLE"
+    REQUIRED_STEPS_INCOMPLETE = "REQUIRED_STEPS_INCOMPLETE"
+    NOT_FOUND = "NOT_FOUND"
+    CONFLICT = "CONFLICT"
+    RATE_LIMITED = "RATE_LIMITED"
+    PROVIDER_UNAVAILABLE = "PROVIDER_UNAVAILABLE"
+    PROVIDER_MISCONFIGURED = "PROVIDER_MISCONFIGURED"

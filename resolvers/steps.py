@@ -6,15 +6,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 
-class StepKey(StrEnum):
-    API_KEYS = "API_KEYS"
-    WEBSITE_ANALYSIS = "WEBSITE_ANALYSIS"
-    COMPETITOR_RESEARCH = "COMPETITOR_RESEARCH"
-    PERSONALIZATION = "PERSONALIZATION"
-    INTEGRATIONS = "INTEGRATIONS"
-    FINISH = "FINISH"
-
-
 @dataclass(frozen=True, slots=True)
 class StepDefinition:
     number: int
@@ -22,6 +13,15 @@ class StepDefinition:
     title: str
     description: str
     required: bool
+
+
+class StepKey(StrEnum):
+    API_KEYS = "API_KEYS"
+    WEBSITE_ANALYSIS = "WEBSITE_ANALYSIS"
+    COMPETITOR_RESEARCH = "COMPETITOR_RESEARCH"
+    PERSONALIZATION = "PERSONALIZATION"
+    INTEGRATIONS = "INTEGRATIONS"
+    FINISH = "FINISH"
 
 
 STEPS: tuple[StepDefinition, ...] = (

@@ -98,7 +98,12 @@ ONE_SELECTION = Measure(selections=1)
 
 @dataclass(frozen=True, slots=True)
 class Maxima:
-    """The most of each figure an operation may have; None leaves that figure unchecked."""
+    """The most of each figure an operation may have; None leaves that figure unchecked.
+
+    Each limit sets its own figures only: validation checks depth, aliases and
+    selections (`LimitSelections`), and the cost is checked once the variables are
+    known (`LimitQueryCost`).
+    """
 
     depth: int | None = None
     aliases: int | None = None
