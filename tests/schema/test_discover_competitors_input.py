@@ -7,16 +7,14 @@ from typing import Any
 
 import pytest
 
-from app.settings import Settings
+from tests.support.app import settings_with
 from tests.support.discovery import DISCOVER, discover
 from tests.support.graphql import GraphQLClient
 
 PER_MINUTE = 3
 
 
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"discoveries_per_minute": PER_MINUTE})
+settings = settings_with(discoveries_per_minute=PER_MINUTE)
 
 
 @pytest.mark.parametrize(
