@@ -7,42 +7,40 @@ from typing import Any
 
 import pytest
 
-from app.settings import Settings
+from tests.support.app import settings_with
 from tests.support.discovery import DISCOVER, discover
 from tests.support.graphql import GraphQLClient
 
 PER_MINUTE = 3
 
 
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"discoveries_per_minute": PER_MINUTE})
+settings = settings_with(discoveries_per_minute=PER_MINUTE)
 
 
 @pytest.mark.parametrize(
-    ("fields", "field"),
+    ("field", "value"),
     [
-        ({"userUrl": "ftp://example.com"}, "userUrl"),
-        ({"userUrl": "not a url"}, "userUrl"),
-        ({"userUrl": ""}, "userUrl"),
-        ({"userUrl": "https://localhost"}, "userUrl"),
-        ({"userUrl": "http://127.0.0.1/"}, "userUrl"),
-        ({"userUrl": "javascript:alert(1)"}, "userUrl"),
-        ({"numResults": 0}, "numResults"),
-        ({"numResults": 101}, "numResults"),
-        ({"numResults": -5}, "numResults"),
-        ({"industryContext": "x" * 201}, "industryContext"),
-        ({"websiteAnalysisData": {"notes": "x" * (256 * 1024)}}, "websiteAnalysisData"),
-        ({"websiteAnalysisData": ["not", "an", "object"]}, "websiteAnalysisData"),
-        ({"websiteAnalysisData": "DROP TABLE competitor_discoveries"}, "websiteAnalysisData"),
+        ("userUrl", "ftp://example.com"),
+        ("userUrl", "not a url"),
+        ("userUrl", ""),
+        ("userUrl", "https://localhost"),
+        ("userUrl", "http://127.0.0.1/"),
+        ("userUrl", "javascript:alert(1)"),
+        ("numResults", 0),
+        ("numResults", 101),
+        ("numResults", -5),
+        ("industryContext", "x" * 201),
+        ("websiteAnalysisData", {"notes": "x" * (256 * 1024)}),
+        ("websiteAnalysisData", ["not", "an", "object"]),
+        ("websiteAnalysisData", "DROP TABLE competitor_discoveries"),
     ],
 )
 async def test_each_bad_input_is_a_user_error_at_its_field(
-    graphql: GraphQLClient, fields: dict[str, Any], field: str
+    graphql: GraphQLClient, field: str, value: Any
 ) -> None:
     # when a discovery is asked with one bad field
     response = await graphql.post(
-        DISCOVER, {"input": {"userUrl": "https://www.my-little-shop.com", **fields}}
+        DISCOVER, {"input": {"userUrl": "https://www.my-little-shop.com", field: value}}
     )
     # then the answer is a user error at that field, with HTTP 200 and no discovery
     assert response.status_code == 200

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from app.settings import Settings
-from tests.support.app import serving
+from tests.support.app import serving, settings_with
 from tests.support.jwks_server import JWKSServer, SigningKey, mint
 
 # Long enough that every request below falls inside one cooldown, however loaded
@@ -27,9 +27,7 @@ NOT_READY = {"status": "unavailable", "database": "ok", "jwks": "unavailable"}
 pytestmark = pytest.mark.sqlite_only
 
 
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"jwks_unknown_kid_cooldown_seconds": COOLDOWN_SECONDS})
+settings = settings_with(jwks_unknown_kid_cooldown_seconds=COOLDOWN_SECONDS)
 
 
 async def ask(http: httpx.AsyncClient, token: str) -> httpx.Response:

@@ -10,10 +10,10 @@ import pytest
 from fastapi import FastAPI
 
 from app.runtime import Runtime
-from app.settings import Settings
 from schema import DocumentCaches
 from schema.extensions.document_cache import DocumentCache, retained_bytes
 from schema.extensions.limit_tokens import TOKEN_COUNTS
+from tests.support.app import settings_with
 
 CACHE_BYTES = 2 * 1024 * 1024
 DOCUMENTS = 40
@@ -23,9 +23,7 @@ DOCUMENTS = 40
 pytestmark = pytest.mark.sqlite_only
 
 
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"document_cache_bytes": CACHE_BYTES})
+settings = settings_with(document_cache_bytes=CACHE_BYTES)
 
 
 def _document(characters: int) -> str:

@@ -19,7 +19,8 @@ from tests.support.onboarding import (
     PROGRESS,
     RESET_ONBOARDING,
     SKIP_STEP,
-    STEP_DATA,
+    complete_step,
+    skip_step,
 )
 
 A_URL = "https://www.alices-bakery.com"
@@ -54,14 +55,9 @@ async def state_of(user: GraphQLClient) -> dict[str, Any]:
 async def alice(graphql: GraphQLClient) -> dict[str, Any]:
     """User A part-way through onboarding: steps 1-3 done (3 from a discovery), 4 skipped."""
     found = await discovered(graphql, userUrl=A_URL, industryContext="bakery")
-    for step, fields in (
-        (1, {"data": STEP_DATA[1]}),
-        (2, {"data": STEP_DATA[2]}),
-        (3, {"discoveryId": found["id"]}),
-    ):
-        result = await graphql.execute(COMPLETE_STEP, {"input": {"step": step, **fields}})
-        assert result["completeOnboardingStep"]["userErrors"] == []
-    await graphql.execute(SKIP_STEP, {"input": {"step": 4}})
+    for step, fields in ((1, {}), (2, {}), (3, {"discoveryId": found["id"]})):
+        assert (await complete_step(graphql, step, **fields))["userErrors"] == []
+    await skip_step(graphql, 4)
     cursor_page = await graphql.execute(DISCOVERIES, {"first": 1})
     return {
         "discovery": found,

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from app.settings import Settings
-from tests.support.app import serving
+from tests.support.app import serving, settings_with
 from tests.support.jwks_server import JWKSServer, SigningKey, mint
 from tests.support.token_attacks import assert_refused
 
@@ -30,14 +30,9 @@ def jwks_server(signing_key: SigningKey) -> Iterator[JWKSServer]:
         yield server
 
 
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(
-        update={
-            "jwks_refresh_seconds": REFRESH_SECONDS,
-            "jwks_unknown_kid_cooldown_seconds": COOLDOWN_SECONDS,
-        }
-    )
+settings = settings_with(
+    jwks_refresh_seconds=REFRESH_SECONDS, jwks_unknown_kid_cooldown_seconds=COOLDOWN_SECONDS
+)
 
 
 @pytest.fixture

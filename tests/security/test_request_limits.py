@@ -10,7 +10,7 @@ from unittest.mock import ANY
 import pytest
 
 from app.settings import Settings
-from tests.support.app import serving
+from tests.support.app import serving, settings_with
 from tests.support.graphql import GraphQLClient
 from tests.support.onboarding import COPILOTKIT_KEY, EXA_KEY, GEMINI_KEY
 
@@ -27,9 +27,7 @@ MAX_BODY = 4096
 pytestmark = pytest.mark.sqlite_only
 
 
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"max_body_bytes": MAX_BODY})
+settings = settings_with(max_body_bytes=MAX_BODY)
 
 
 def body_of_size(size: int) -> bytes:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from app.settings import Settings
+from tests.support.app import settings_with
 from tests.support.jwks_server import JWKSServer, SigningKey, mint
 from tests.support.token_attacks import (
     ACCEPTED_EDGES,
@@ -37,9 +37,7 @@ def jwks_server(signing_key: SigningKey, second_key: SigningKey) -> Iterator[JWK
         yield server
 
 
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"jwt_audience": AUDIENCE, "authorized_parties": [PARTY]})
+settings = settings_with(jwt_audience=AUDIENCE, authorized_parties=[PARTY])
 
 
 async def ask(http: httpx.AsyncClient, authorization: str) -> httpx.Response:

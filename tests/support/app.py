@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from app.factory import create_app
@@ -28,6 +30,19 @@ def offline_settings(database_url: str, jwks_url: str, data_dir: Path) -> Settin
         competitor_provider="catalog",
         exa_api_key=None,
     )
+
+
+def settings_with(**changes: Any) -> object:
+    """A module's `settings` fixture: the suite's settings with `changes`.
+
+    At a test module's top level: `settings = settings_with(max_body_bytes=4096)`.
+    """
+
+    @pytest.fixture
+    def settings(settings: Settings) -> Settings:
+        return settings.model_copy(update=changes)
+
+    return settings
 
 
 @asynccontextmanager

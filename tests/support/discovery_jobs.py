@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
-from app.settings import Settings
-from tests.support.discovery import DISCOVER_JOB, EXA_KEY, ExaApp, exa_api
+from tests.support.discovery import DISCOVER_JOB, EXA_KEY, exa_api
 from tests.support.fake_exa import FakeExa, FakeExaConfig
 from tests.support.graphql import GraphQLClient
 
@@ -21,25 +19,15 @@ def held_exa(**fields: Any) -> FakeExaConfig:
     return FakeExaConfig(api_key=EXA_KEY, gate=threading.Event(), **fields)
 
 
-@asynccontextmanager
-async def exa_jobs(
-    settings: Settings,
-    token_for: Callable[[str], str],
-    config: FakeExaConfig,
-    **overrides: Any,
-) -> AsyncIterator[ExaApp]:
-    """The app with discovery jobs on a fake Exa that behaves as `config` says.
-
-    Its key is `EXA_KEY`; at most `PER_MINUTE` new discoveries a minute; `overrides`
-    are further settings.
-    """
-    jobs = {
-        "provider_timeout_seconds": 20,
-        "discoveries_per_minute": PER_MINUTE,
-        "discovery_poll_seconds": 0.05,
-    }
-    async with exa_api(settings, token_for, config, **{**jobs, **overrides}) as app:
-        yield app
+# The app with discovery jobs on a fake Exa that behaves as `config` says:
+# `exa_jobs(settings, token_for, config, **overrides)`, as `exa_api`, with its key `EXA_KEY`,
+# at most `PER_MINUTE` new discoveries a minute; `overrides` are further settings.
+exa_jobs = partial(
+    exa_api,
+    provider_timeout_seconds=20,
+    discoveries_per_minute=PER_MINUTE,
+    discovery_poll_seconds=0.05,
+)
 
 
 def site(n: int) -> str:

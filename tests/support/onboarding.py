@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.support.graphql import GraphQLClient
+
 PROGRESS_FIELDS = """
     currentStep completionPercentage isCompleted canCompleteOnboarding
     startedAt updatedAt completedAt
@@ -51,3 +53,22 @@ STEP_DATA: dict[int, dict[str, Any] | None] = {
     4: {"tone": "friendly"},
     5: {"wordpress": False},
 }
+
+
+async def complete_step(graphql: GraphQLClient, step: int, **fields: Any) -> dict[str, Any]:
+    """`completeOnboardingStep`'s payload for `step` with `fields` (`data`, `discoveryId`);
+    with no fields, the step's `STEP_DATA`."""
+    fields = fields or {"data": STEP_DATA.get(step)}
+    result = await graphql.execute(COMPLETE_STEP, {"input": {"step": step, **fields}})
+    return dict(result["completeOnboardingStep"])
+
+
+async def skip_step(graphql: GraphQLClient, step: int) -> dict[str, Any]:
+    """`skipOnboardingStep`'s payload for `step`."""
+    result = await graphql.execute(SKIP_STEP, {"input": {"step": step}})
+    return dict(result["skipOnboardingStep"])
+
+
+async def progress_of(graphql: GraphQLClient) -> dict[str, Any]:
+    """The viewer's `onboardingProgress`."""
+    return dict((await graphql.execute(PROGRESS))["onboardingProgress"])
