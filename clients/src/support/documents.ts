@@ -37,10 +37,6 @@ const VIEWER = /* GraphQL */ `
 const COMPLETE_STEP = /* GraphQL */ `
   mutation CompleteStep($input: CompleteOnboardingStepInput!) {
     completeOnboardingStep(input: $input) {
-      step {
-        id
-        status
-      }
       progress {
         ...OnboardingProgressFields
       }
