@@ -66,6 +66,7 @@ export const discovery = graphql`
     }
     socialMediaCitations {
       url
+      title
     }
     researchSummary {
       totalCompetitors
