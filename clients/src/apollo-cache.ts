@@ -21,7 +21,7 @@ import { visit } from "graphql";
 import { ApolloClient, type DocumentNode, HttpLink, InMemoryCache, gql } from "@apollo/client/core";
 import { loadDevMessages, loadErrorMessages } from "@apollo/client/dev";
 import { guardConsole } from "./support/console-guard.js";
-import { sharedOperations } from "./support/documents.js";
+import { inlineFragments, sharedOperations } from "./support/documents.js";
 import { STEP_DATA, WEBSITE, settle, signedFetch } from "./support/onboarding.js";
 import { type Service, startService } from "./support/service.js";
 
@@ -75,7 +75,7 @@ function newClient(service: Service, user = USER): { client: ApolloClient; reque
 /** The document without `id` under `onboarding`/`progress`: what clients could ask in v1. */
 function withoutProgressIds(document: DocumentNode): DocumentNode {
   let depth = 0;
-  return visit(document, {
+  return visit(inlineFragments(document), {
     Field: {
       enter(node) {
         if (node.name.value === "onboarding" || node.name.value === "progress") depth += 1;

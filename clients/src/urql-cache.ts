@@ -26,7 +26,7 @@ import {
 } from "graphql";
 import { Client, fetchExchange, gql } from "urql";
 import { guardConsole } from "./support/console-guard.js";
-import { sharedOperations } from "./support/documents.js";
+import { inlineFragments, sharedOperations } from "./support/documents.js";
 import { STEP_DATA, WEBSITE, signedFetch } from "./support/onboarding.js";
 import { type Service, startService } from "./support/service.js";
 
@@ -64,7 +64,7 @@ const withoutNestedIds: Documents = (document) => {
   // Printed and parsed again: urql sends the source text a document was parsed from.
   return parse(
     print(
-      visit(document, {
+      visit(inlineFragments(document), {
         Field: {
           enter(node) {
             if (node.name.value === "id" && depth > 1) return null;

@@ -66,6 +66,7 @@ export const discovery = graphql`
     }
     socialMediaCitations {
       url
+      title
     }
     researchSummary {
       totalCompetitors
@@ -95,11 +96,18 @@ export const completeStep = graphql`
         ...onboardingPage_progress
       }
       userErrors {
-        field
-        message
-        code
+        ...onboardingPage_userError @relay(mask: false)
       }
     }
+  }
+`;
+
+/** What the page shows of a refused mutation: spread unmasked, so the mutation's response carries it. */
+export const userError = graphql`
+  fragment onboardingPage_userError on UserError {
+    field
+    message
+    code
   }
 `;
 
@@ -110,9 +118,7 @@ export const discover = graphql`
         ...onboardingPage_discovery
       }
       userErrors {
-        field
-        message
-        code
+        ...onboardingPage_userError @relay(mask: false)
       }
     }
   }

@@ -3,41 +3,42 @@
  * Each check parses them with its own client's `gql`, as an app using that client
  * would: `const { VIEWER, ... } = sharedOperations(gql)`.
  */
+import { type DocumentNode, type FragmentDefinitionNode, type InlineFragmentNode, Kind, visit } from "graphql";
+
+/**
+ * The progress as the wizard shows it: the viewer query reads it and
+ * completeOnboardingStep answers it, so a normalized cache updates the one in place.
+ */
+const ONBOARDING_PROGRESS = /* GraphQL */ `
+  fragment OnboardingProgressFields on OnboardingProgress {
+    id
+    currentStep
+    completionPercentage
+    steps {
+      id
+      number
+      status
+    }
+  }
+`;
 
 const VIEWER = /* GraphQL */ `
   query Viewer {
     viewer {
       id
       onboarding {
-        id
-        currentStep
-        completionPercentage
-        steps {
-          id
-          number
-          status
-        }
+        ...OnboardingProgressFields
       }
     }
   }
+  ${ONBOARDING_PROGRESS}
 `;
 
 const COMPLETE_STEP = /* GraphQL */ `
   mutation CompleteStep($input: CompleteOnboardingStepInput!) {
     completeOnboardingStep(input: $input) {
-      step {
-        id
-        status
-      }
       progress {
-        id
-        currentStep
-        completionPercentage
-        steps {
-          id
-          number
-          status
-        }
+        ...OnboardingProgressFields
       }
       userErrors {
         field
@@ -46,6 +47,7 @@ const COMPLETE_STEP = /* GraphQL */ `
       }
     }
   }
+  ${ONBOARDING_PROGRESS}
 `;
 
 const HEADER = /* GraphQL */ `
@@ -144,6 +146,31 @@ const HISTORY = /* GraphQL */ `
     }
   }
 `;
+
+/**
+ * The document with each fragment spread replaced by its fragment's selections,
+ * for the controls, which take fields out by where they stand.
+ */
+export function inlineFragments(document: DocumentNode): DocumentNode {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  return visit(document, {
+    FragmentDefinition: () => null,
+    // What enter returns is visited in turn, so spreads inside the fragment are inlined too.
+    FragmentSpread(spread): InlineFragmentNode {
+      const fragment = fragments.get(spread.name.value);
+      if (!fragment) throw new Error(`no fragment ${spread.name.value} in the document`);
+      return {
+        kind: Kind.INLINE_FRAGMENT,
+        typeCondition: fragment.typeCondition,
+        directives: spread.directives ?? [],
+        selectionSet: fragment.selectionSet,
+      };
+    },
+  });
+}
 
 /** The shared operations, each parsed by `gql`. */
 export function sharedOperations<Document>(gql: (source: string) => Document) {
