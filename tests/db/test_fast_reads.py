@@ -88,6 +88,24 @@ async def test_a_progress_reads_the_same_as_through_the_engine(
     assert fast.steps[0].encrypted_secrets == b"\x00sealed\xff"
 
 
+def _completed_discovery(
+    discovery_id: str, url: str, industry: str | None, *, minutes: int
+) -> DiscoveryRecord:
+    """user-a's discovery of `url`, made `minutes` after STARTED and finished 3 s later."""
+    return DiscoveryRecord(
+        id=discovery_id,
+        user_id="user-a",
+        url=url,
+        domain="a.example",
+        industry_context=industry,
+        requested_results=5,
+        provider="catalog",
+        result={"competitors": [{"url": "https://rival.example", "score": 0.5}]},
+        created_at=STARTED + timedelta(minutes=minutes),
+        finished_at=STARTED + timedelta(minutes=minutes, seconds=3),
+    )
+
+
 @pytest.mark.parametrize("industry", [None, "retail"])
 async def test_a_cached_discovery_reads_the_same_as_through_the_engine(
     engine: AsyncEngine, reads: Reads, industry: str | None
@@ -96,18 +114,7 @@ async def test_a_cached_discovery_reads_the_same_as_through_the_engine(
     for number, (url, created) in enumerate(
         [("https://a.example", 1), ("https://a.example", 2), ("https://b.example", 3)]
     ):
-        record = DiscoveryRecord(
-            id=f"discovery-{number}",
-            user_id="user-a",
-            url=url,
-            domain="a.example",
-            industry_context=industry,
-            requested_results=5,
-            provider="catalog",
-            result={"competitors": [{"url": "https://rival.example", "score": 0.5}]},
-            created_at=STARTED + timedelta(minutes=created),
-            finished_at=STARTED + timedelta(minutes=created, seconds=3),
-        )
+        record = _completed_discovery(f"discovery-{number}", url, industry, minutes=created)
         async with write_transaction(engine) as connection:
             await insert_discovery(connection, record)
     question = {
@@ -143,18 +150,7 @@ async def test_a_job_under_way_is_found_before_a_cached_result(
 ) -> None:
     # given a completed discovery and, asked before it, a job still running for a question
     # of the same request
-    completed = DiscoveryRecord(
-        id="discovery-done",
-        user_id="user-a",
-        url="https://a.example",
-        domain="a.example",
-        industry_context=None,
-        requested_results=5,
-        provider="catalog",
-        result={"competitors": []},
-        created_at=STARTED + timedelta(minutes=2),
-        finished_at=STARTED + timedelta(minutes=2, seconds=3),
-    )
+    completed = _completed_discovery("discovery-done", "https://a.example", None, minutes=2)
     running = replace(
         completed,
         id="discovery-running",
