@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
@@ -13,6 +15,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from db import timeouts
 from db.timeouts import DatabaseTimeouts
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+Filled = TypeVar("Filled", bound="DataclassInstance")
 
 # A duration longer than zero, which most of the service's waits and intervals are.
 PositiveSeconds = Annotated[float, Field(gt=0)]
@@ -165,6 +172,15 @@ class Settings(BaseSettings):
             statement_seconds=self.database_statement_timeout_seconds,
             pool_seconds=self.database_pool_timeout_seconds,
         )
+
+    def fill(self, kind: type[Filled], setting_of: Mapping[str, str] | None = None) -> Filled:
+        """A `kind` (a dataclass) whose every field is the setting of the same name, or
+        the one `setting_of` names for it (`{"max_depth": "max_query_depth"}`)."""
+        setting_of = setting_of or {}
+        names = [field.name for field in dataclasses.fields(kind)]
+        if unknown := setting_of.keys() - set(names):
+            raise TypeError(f"{kind.__name__} has no field {', '.join(sorted(unknown))}")
+        return kind(**{name: getattr(self, setting_of.get(name, name)) for name in names})
 
     @property
     def uses_dev_issuer(self) -> bool:
