@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 
@@ -77,6 +78,11 @@ def step_by_number(steps: list[OnboardingStep], number: int) -> OnboardingStep |
     return steps[number - 1] if 1 <= number <= len(steps) else None
 
 
+# Each step's definition as the OnboardingStep fields of the same names (number, key,
+# title, description, required), made once for every step the API shows.
+_DEFINED_FIELDS = tuple(asdict(definition) for definition in STEPS)
+
+
 def progress_from_record(progress: ProgressRecord) -> OnboardingProgress:
     return OnboardingProgress(
         id=strawberry.ID(progress_global_id(progress.user_id)),
@@ -90,17 +96,15 @@ def progress_from_record(progress: ProgressRecord) -> OnboardingProgress:
         steps=[
             OnboardingStep(
                 id=strawberry.ID(step_global_id(progress.user_id, definition.number)),
-                number=definition.number,
-                key=definition.key,
-                title=definition.title,
-                description=definition.description,
+                **defined,
                 status=stored.status,
-                required=definition.required,
                 locked=rules.is_locked(progress, definition.number),
                 data=stored.data,
                 completed_at=stored.completed_at,
                 validation_errors=list(stored.validation_errors),
             )
-            for definition, stored in zip(STEPS, progress.steps, strict=True)
+            for definition, defined, stored in zip(
+                STEPS, _DEFINED_FIELDS, progress.steps, strict=True
+            )
         ],
     )
