@@ -12,10 +12,18 @@ from strawberry.scalars import JSON
 from db.records import ProgressRecord
 from resolvers import rules
 from resolvers.global_ids import progress_global_id, step_global_id
+from resolvers.step_secrets import MASK, SHORT_SECRET
 from resolvers.steps import STEPS
 from schema.enums import StepKey, StepStatus
 from schema.field_cost import list_size
 from schema.node import NODE_ID_DESCRIPTION, Node
+
+# What `OnboardingStep.data` shows of a secret, as `resolvers.step_secrets` masks it.
+STEP_DATA_DESCRIPTION = (
+    "The step's saved data. Secrets (any key named like a password, secret, token or "
+    f"API key) are masked: `{MASK}` and their last 4 characters, or `{MASK}` alone when "
+    f"they have {SHORT_SECRET} characters or fewer."
+)
 
 
 @strawberry.type(description="One of the six onboarding steps, for the viewer.")
@@ -32,13 +40,7 @@ class OnboardingStep(Node):
     locked: bool = strawberry.field(
         description="True until every earlier step is completed or skipped."
     )
-    data: JSON | None = strawberry.field(
-        description=(
-            "The step's saved data. Secrets (any key named like a password, secret, token or "
-            "API key) are masked: `••••` and their last 4 characters, or `••••` alone when "
-            "they have 8 characters or fewer."
-        )
-    )
+    data: JSON | None = strawberry.field(description=STEP_DATA_DESCRIPTION)
     completed_at: datetime | None = strawberry.field(description="When it was last completed.")
     validation_errors: list[str] = strawberry.field(
         description="Why the last attempt to complete it was refused; empty otherwise."
