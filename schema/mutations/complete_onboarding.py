@@ -24,6 +24,5 @@ async def complete_onboarding(
         strawberry.argument(description="Optional; only carries the deprecated `sessionId`."),
     ] = None,
 ) -> OnboardingProgressPayload:
-    viewer = info.context.require_viewer()
-    outcome = await onboarding.complete_onboarding(info.context.services, viewer.id)
+    outcome = await info.context.as_viewer(onboarding.complete_onboarding)
     return OnboardingProgressPayload.from_outcome(outcome)
