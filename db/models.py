@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -154,9 +155,10 @@ discovery_reservations = Table(
 deprecated_usage = Table(
     "deprecated_usage",
     metadata,
-    Column("coordinate", String(255), primary_key=True),
-    Column("client", String(64), primary_key=True),
-    Column("day", Date, primary_key=True),
+    Column("coordinate", String(255)),
+    Column("client", String(64)),
+    Column("day", Date),
     Column("uses", BigInteger, nullable=False),
     Column("last_used_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("coordinate", "client", "day"),
 )
