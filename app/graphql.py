@@ -100,12 +100,14 @@ def mount_graphql(app: FastAPI, runtime: Runtime) -> None:
     if settings.subscriptions:
         subscriptions = SubscriptionServer(
             verifier=runtime.verifier,
-            limits=SubscriptionLimits(
-                subscriptions_per_connection=settings.subscriptions_per_connection,
-                connections_per_user=settings.websocket_connections_per_user,
-                connections_total=settings.websocket_connections_total,
-                init_timeout_seconds=settings.websocket_init_timeout_seconds,
-                token_leeway_seconds=settings.jwt_leeway_seconds,
+            limits=settings.fill(
+                SubscriptionLimits,
+                {
+                    "connections_per_user": "websocket_connections_per_user",
+                    "connections_total": "websocket_connections_total",
+                    "init_timeout_seconds": "websocket_init_timeout_seconds",
+                    "token_leeway_seconds": "jwt_leeway_seconds",
+                },
             ),
             metrics=runtime.metrics,
         )

@@ -67,6 +67,40 @@ class BoundedLabels:
         return OTHER
 
 
+class TimedCalls:
+    """Calls of one kind, counted by subject and outcome (`<stem>s`) and timed by
+    subject (`<stem>_duration_seconds`): GraphQL operations, provider calls."""
+
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        stem: str,
+        subject: str,
+        buckets: tuple[float, ...],
+        *,
+        counted: str,
+        timed: str,
+    ) -> None:
+        self.calls = Counter(f"{stem}s", counted, [subject, "outcome"], registry=registry)
+        self.durations = Histogram(
+            f"{stem}_duration_seconds", timed, [subject], buckets=buckets, registry=registry
+        )
+        # The labelled series of a subject and outcome, looked up once: `labels()` takes a
+        # lock and builds a key on every call. (The label sets are bounded, so is this.)
+        self._series: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
+
+    def record(self, subject: str, outcome: str, seconds: float | None) -> None:
+        """One call; `seconds` None counts it untimed."""
+        series = self._series.get((subject, outcome))
+        if series is None:
+            series = (self.calls.labels(subject, outcome), self.durations.labels(subject))
+            self._series[(subject, outcome)] = series
+        calls, durations = series
+        calls.inc()
+        if seconds is not None:
+            durations.observe(seconds)
+
+
 class Metrics:
     """One registry per app, so each app built in a process (tests do) counts alone.
 
@@ -85,7 +119,6 @@ class Metrics:
         self.clients = clients or BoundedLabels(capacity=20)
         self.multiprocess_directory = multiprocess_directory
         self.registry = CollectorRegistry()
-        self._operation_series: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
         if multiprocess_directory is None:
             self._exposed = self.registry
         else:
@@ -93,18 +126,15 @@ class Metrics:
             MultiProcessCollector(self._exposed, path=str(multiprocess_directory))  # type: ignore[no-untyped-call]
             # A worker killed outright could not say so; the next one to start does.
             forget_dead_workers(multiprocess_directory)
-        self.requests = Counter(
-            "onboarding_graphql_requests",
-            "GraphQL operations executed, by operation name and outcome.",
-            ["operation", "outcome"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "onboarding_graphql_request_duration_seconds",
-            "Time to execute a GraphQL operation (parse, validate, execute), by operation name.",
-            ["operation"],
-            buckets=_REQUEST_BUCKETS,
-            registry=self.registry,
+        self.graphql_requests = TimedCalls(
+            self.registry,
+            "onboarding_graphql_request",
+            "operation",
+            _REQUEST_BUCKETS,
+            counted="GraphQL operations executed, by operation name and outcome.",
+            timed=(
+                "Time to execute a GraphQL operation (parse, validate, execute), by operation name."
+            ),
         )
         self.errors = Counter(
             "onboarding_graphql_errors",
@@ -112,18 +142,13 @@ class Metrics:
             ["code"],
             registry=self.registry,
         )
-        self.provider_calls = Counter(
-            "onboarding_provider_calls",
-            "Calls to the competitor search provider, by provider and outcome.",
-            ["provider", "outcome"],
-            registry=self.registry,
-        )
-        self.provider_latency = Histogram(
-            "onboarding_provider_call_duration_seconds",
-            "Time a competitor search provider took to answer, by provider.",
-            ["provider"],
-            buckets=_PROVIDER_BUCKETS,
-            registry=self.registry,
+        self.provider_calls = TimedCalls(
+            self.registry,
+            "onboarding_provider_call",
+            "provider",
+            _PROVIDER_BUCKETS,
+            counted="Calls to the competitor search provider, by provider and outcome.",
+            timed="Time a competitor search provider took to answer, by provider.",
         )
         self.deprecated_usage = Counter(
             "onboarding_deprecated_usage",
@@ -175,21 +200,8 @@ class Metrics:
 
         `seconds` is None for a subscription: its lifetime is no latency.
         """
-        label = self.operations(operation)
         outcome = "error" if error_codes else "success"
-        # The labelled series of an operation, looked up once: `labels()` takes a lock
-        # and builds a key on every call. (The label sets are bounded, so is this.)
-        series = self._operation_series.get((label, outcome))
-        if series is None:
-            series = (
-                self.requests.labels(operation=label, outcome=outcome),
-                self.latency.labels(operation=label),
-            )
-            self._operation_series[(label, outcome)] = series
-        requests, latency = series
-        requests.inc()
-        if seconds is not None:
-            latency.observe(seconds)
+        self.graphql_requests.record(self.operations(operation), outcome, seconds)
         for code in error_codes:
             self.errors.labels(code=code).inc()
 
@@ -230,7 +242,4 @@ class MeasuredProvider:
             outcome = "ok"
             return result
         finally:
-            self.metrics.provider_calls.labels(provider=self.name, outcome=outcome).inc()
-            self.metrics.provider_latency.labels(provider=self.name).observe(
-                time.perf_counter() - started
-            )
+            self.metrics.provider_calls.record(self.name, outcome, time.perf_counter() - started)

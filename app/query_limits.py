@@ -9,13 +9,9 @@ from __future__ import annotations
 from app.settings import Settings
 from schema.extensions.query_limits import QueryLimits
 
+# The settings of the limits named otherwise; every other limit is the setting of its name.
+RENAMED_LIMITS = {"max_depth": "max_query_depth", "max_cost": "max_query_cost"}
+
 
 def query_limits(settings: Settings) -> QueryLimits:
-    return QueryLimits(
-        max_depth=settings.max_query_depth,
-        max_aliases=settings.max_aliases,
-        max_tokens=settings.max_tokens,
-        max_cost=settings.max_query_cost,
-        max_recursive_selections=settings.max_recursive_selections,
-        overlapping_fields_budget=settings.overlapping_fields_budget,
-    )
+    return settings.fill(QueryLimits, RENAMED_LIMITS)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
@@ -13,6 +15,14 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from db import timeouts
 from db.timeouts import DatabaseTimeouts
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+Filled = TypeVar("Filled", bound="DataclassInstance")
+
+# A duration longer than zero, which most of the service's waits and intervals are.
+PositiveSeconds = Annotated[float, Field(gt=0)]
 
 
 def _split_commas(value: object) -> object:
@@ -35,7 +45,7 @@ class Settings(BaseSettings):
     jwt_audience: str | None = None
     authorized_parties: Annotated[list[str], NoDecode] = Field(default_factory=list)
     jwt_leeway_seconds: float = Field(default=60, ge=0, le=600)
-    jwks_refresh_seconds: float = Field(default=300, gt=0)
+    jwks_refresh_seconds: PositiveSeconds = 300
     jwks_unknown_kid_cooldown_seconds: float = Field(default=30, ge=0)
 
     secret_key: SecretStr | None = None
@@ -45,7 +55,7 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("EXA_API_KEY", "ONBOARDING_EXA_API_KEY")
     )
     exa_base_url: str = "https://api.exa.ai"
-    provider_timeout_seconds: float = Field(default=30, gt=0)
+    provider_timeout_seconds: PositiveSeconds = 30
     discoveries_per_minute: int = Field(default=10, ge=1)
     # Discovery jobs (resolvers/discovery_jobs.py): provider calls at once, per user
     # and across every instance; the lease a process holds a job by, how often every
@@ -54,14 +64,14 @@ class Settings(BaseSettings):
     discoveries_running_per_user: int = Field(default=3, ge=1)
     discoveries_running_total: int = Field(default=25, ge=1)
     discovery_lease_seconds: float = Field(default=15, ge=1)
-    discovery_sweep_seconds: float = Field(default=5, gt=0)
-    discovery_poll_seconds: float = Field(default=0.5, gt=0)
+    discovery_sweep_seconds: PositiveSeconds = 5
+    discovery_poll_seconds: PositiveSeconds = 0.5
     discovery_max_attempts: int = Field(default=2, ge=1)
     # After SIGTERM, requests in flight get `shutdown_grace_seconds` to finish; a
     # request waiting for a discovery waits at most the provider's budget plus half
     # the margin, so the grace must hold the budget plus the margin.
-    shutdown_grace_seconds: float = Field(default=35, gt=0)
-    shutdown_margin_seconds: float = Field(default=5, gt=0)
+    shutdown_grace_seconds: PositiveSeconds = 35
+    shutdown_margin_seconds: PositiveSeconds = 5
 
     # Subscriptions (graphql-transport-ws at /graphql, `app/subscriptions.py`), and the
     # bounds of the WebSocket connections they run on, per process: subscriptions per
@@ -71,7 +81,7 @@ class Settings(BaseSettings):
     subscriptions_per_connection: int = Field(default=20, ge=1)
     websocket_connections_per_user: int = Field(default=10, ge=1)
     websocket_connections_total: int = Field(default=1000, ge=1)
-    websocket_init_timeout_seconds: float = Field(default=10, gt=0)
+    websocket_init_timeout_seconds: PositiveSeconds = 10
     websocket_max_message_bytes: int = Field(default=64 * 1024, ge=1024)
 
     graphiql: bool = True
@@ -80,8 +90,8 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     # Slow clients: a request's headers, then its body, must arrive within these.
-    header_read_timeout_seconds: float = Field(default=10, gt=0)
-    body_read_timeout_seconds: float = Field(default=30, gt=0)
+    header_read_timeout_seconds: PositiveSeconds = 10
+    body_read_timeout_seconds: PositiveSeconds = 30
     max_query_depth: int = Field(default=12, ge=1)
     max_aliases: int = Field(default=30, ge=0)
     max_tokens: int = Field(default=2000, ge=1)
@@ -96,7 +106,7 @@ class Settings(BaseSettings):
     metrics_max_client_names: int = Field(default=20, ge=0)
     metrics_dir: Path | None = None
     document_cache_bytes: int = Field(default=16 * 1024 * 1024, ge=0)
-    deprecated_usage_flush_seconds: float = Field(default=10, gt=0)
+    deprecated_usage_flush_seconds: PositiveSeconds = 10
     deprecation_sunset: datetime | None = None
     deprecation_link: str = "/SCHEMA_CHANGELOG.md"
 
@@ -106,11 +116,9 @@ class Settings(BaseSettings):
         return _split_commas(value)
 
     # How long a request waits on the database before it is answered 503 (DatabaseTimeouts).
-    database_connect_timeout_seconds: float = Field(default=timeouts.DEFAULT_CONNECT_SECONDS, gt=0)
-    database_statement_timeout_seconds: float = Field(
-        default=timeouts.DEFAULT_STATEMENT_SECONDS, gt=0
-    )
-    database_pool_timeout_seconds: float = Field(default=timeouts.DEFAULT_POOL_SECONDS, gt=0)
+    database_connect_timeout_seconds: PositiveSeconds = timeouts.DEFAULT_CONNECT_SECONDS
+    database_statement_timeout_seconds: PositiveSeconds = timeouts.DEFAULT_STATEMENT_SECONDS
+    database_pool_timeout_seconds: PositiveSeconds = timeouts.DEFAULT_POOL_SECONDS
     # `serve --workers N`: how long a worker may take to answer the supervisor's
     # ping before it is killed and replaced; a new worker answers within about
     # 0.1 CPU-second of starting, long before the app is imported.
@@ -164,6 +172,15 @@ class Settings(BaseSettings):
             statement_seconds=self.database_statement_timeout_seconds,
             pool_seconds=self.database_pool_timeout_seconds,
         )
+
+    def fill(self, kind: type[Filled], setting_of: Mapping[str, str] | None = None) -> Filled:
+        """A `kind` (a dataclass) whose every field is the setting of the same name, or
+        the one `setting_of` names for it (`{"max_depth": "max_query_depth"}`)."""
+        setting_of = setting_of or {}
+        names = [field.name for field in dataclasses.fields(kind)]
+        if unknown := setting_of.keys() - set(names):
+            raise TypeError(f"{kind.__name__} has no field {', '.join(sorted(unknown))}")
+        return kind(**{name: getattr(self, setting_of.get(name, name)) for name in names})
 
     @property
     def uses_dev_issuer(self) -> bool:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -33,6 +34,9 @@ metadata = MetaData(
         "pk": "pk_%(table_name)s",
     }
 )
+
+# A competitor discovery's id, a UUID as text; a discovery reservation's id is its job's.
+DISCOVERY_ID = String(36)
 
 # One user's onboarding; `version` guards every change against lost updates.
 onboarding_progress = Table(
@@ -77,7 +81,7 @@ ACTIVE_DISCOVERY = text("status IN ('PENDING', 'RUNNING')")
 competitor_discoveries = Table(
     "competitor_discoveries",
     metadata,
-    Column("id", String(36), primary_key=True),
+    Column("id", DISCOVERY_ID, primary_key=True),
     Column("user_id", String(255), nullable=False),
     Column("url", String(2048), nullable=False),
     Column("domain", String(255), nullable=False),
@@ -140,7 +144,7 @@ catalog_entries = Table(
 discovery_reservations = Table(
     "discovery_reservations",
     metadata,
-    Column("id", String(36), primary_key=True),
+    Column("id", DISCOVERY_ID, primary_key=True),
     Column("user_id", String(255), nullable=False),
     Column("reserved_at", UTCDateTime, nullable=False),
     Index("ix_discovery_reservations_user_id_reserved_at", "user_id", "reserved_at"),
@@ -154,9 +158,10 @@ discovery_reservations = Table(
 deprecated_usage = Table(
     "deprecated_usage",
     metadata,
-    Column("coordinate", String(255), primary_key=True),
-    Column("client", String(64), primary_key=True),
-    Column("day", Date, primary_key=True),
+    Column("coordinate", String(255)),
+    Column("client", String(64)),
+    Column("day", Date),
     Column("uses", BigInteger, nullable=False),
     Column("last_used_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("coordinate", "client", "day"),
 )

@@ -31,12 +31,7 @@ from typing import Any
 
 import httpx
 
-from discovery.errors import (
-    InvalidURLError,
-    ProviderError,
-    ProviderMisconfiguredError,
-    ProviderUnavailableError,
-)
+from discovery import errors
 from discovery.models import (
     Citation,
     Competitor,
@@ -95,7 +90,9 @@ def _score(value: object) -> float | None:
 
 def _results(payload: object) -> list[Mapping[str, Any]]:
     if not isinstance(payload, Mapping) or not isinstance(payload.get("results"), list):
-        raise ProviderUnavailableError("The search provider sent an answer we could not read.")
+        raise errors.ProviderUnavailableError(
+            "The search provider sent an answer we could not read."
+        )
     return [r for r in payload["results"] if isinstance(r, Mapping)]
 
 
@@ -126,13 +123,17 @@ class ExaProvider:
 
     async def discover(self, request: DiscoveryRequest) -> DiscoveryResult:
         if not self._api_key.strip():
-            raise ProviderMisconfiguredError("The search provider has no API key configured.")
+            raise errors.ProviderMisconfiguredError(
+                "The search provider has no API key configured."
+            )
         deadline = time.monotonic() + self._timeout
         try:
             async with asyncio.timeout(self._timeout):
                 competitors, (accounts, citations) = await self._both_calls(request, deadline)
         except TimeoutError:
-            raise ProviderUnavailableError("The search provider did not answer in time.") from None
+            raise errors.ProviderUnavailableError(
+                "The search provider did not answer in time."
+            ) from None
         return DiscoveryResult(
             competitors=tuple(competitors),
             social_media_accounts=accounts,
@@ -152,7 +153,7 @@ class ExaProvider:
             async with asyncio.TaskGroup() as group:
                 competitors = group.create_task(self._competitors(request, deadline))
                 social = group.create_task(self._social(request, deadline))
-        except* ProviderError as failed:
+        except* errors.ProviderError as failed:
             raise failed.exceptions[0] from None
         return competitors.result(), social.result()
 
@@ -214,7 +215,7 @@ class ExaProvider:
             return None
         try:
             site = normalise_url(url)
-        except InvalidURLError:
+        except errors.InvalidURLError:
             return None
         # Exa is asked to exclude the user's domain, but we never rely on it.
         if is_same_site(site.host, own_domain):
@@ -248,9 +249,9 @@ class ExaProvider:
         }
         try:
             results = _results(await self._post("/search", body, deadline))
-        except ProviderMisconfiguredError:
+        except errors.ProviderMisconfiguredError:
             raise
-        except ProviderError:
+        except errors.ProviderError:
             # Competitors are the point of the call; missing profiles are not
             # worth failing it for.
             return SocialMediaAccounts(), ()
@@ -308,15 +309,15 @@ class ExaProvider:
                     try:
                         return response.json()
                     except ValueError:
-                        raise ProviderUnavailableError(
+                        raise errors.ProviderUnavailableError(
                             "The search provider sent an answer we could not read."
                         ) from None
                 if status in (401, 403):
-                    raise ProviderMisconfiguredError(
+                    raise errors.ProviderMisconfiguredError(
                         "The search provider rejected our credentials; check its API key."
                     )
                 if status not in _RETRY_STATUSES:
-                    raise ProviderUnavailableError(
+                    raise errors.ProviderUnavailableError(
                         f"The search provider refused the request (HTTP {status})."
                     )
                 retry_after = parse_retry_after(response.headers.get("retry-after"))
@@ -328,6 +329,6 @@ class ExaProvider:
                 # Waiting would overrun the total timeout: fail now, not later.
                 break
             await asyncio.sleep(wait)
-        raise ProviderUnavailableError(
+        raise errors.ProviderUnavailableError(
             "The search provider is unavailable right now; please try again later."
         )

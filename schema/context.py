@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from collections.abc import Callable
+from typing import Concatenate, ParamSpec, TypeAlias, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -13,6 +14,9 @@ from resolvers.services import Services
 from schema.loaders import DiscoveryByIdLoader, ProgressByUserLoader
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
+
+Arguments = ParamSpec("Arguments")
+Result = TypeVar("Result")
 
 
 class GraphQLContext(BaseContext):
@@ -47,6 +51,15 @@ class GraphQLContext(BaseContext):
                 extensions={"code": UNAUTHENTICATED},
             )
         return self.viewer
+
+    def as_viewer(
+        self,
+        rule: Callable[Concatenate[Services, str, Arguments], Result],
+        *args: Arguments.args,
+        **kwargs: Arguments.kwargs,
+    ) -> Result:
+        """`rule(services, user_id, ...)` for the verified user, or the UNAUTHENTICATED error."""
+        return rule(self.services, self.require_viewer().id, *args, **kwargs)
 
 
 Info: TypeAlias = strawberry.Info[GraphQLContext, None]

@@ -30,6 +30,11 @@ session_id_argument = strawberry.argument(
     description=SESSION_ID_INPUT_DESCRIPTION, deprecation_reason=SESSION_ID_INPUT_REASON
 )
 
+# The optional argument of a mutation whose input carries nothing but `sessionId`.
+session_id_only_input_argument = strawberry.argument(
+    description="Optional; only carries the deprecated `sessionId`."
+)
+
 
 def session_id_output() -> Any:
     """The payload's `sessionId`, resolved from the viewer."""

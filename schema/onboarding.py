@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 
@@ -11,10 +12,18 @@ from strawberry.scalars import JSON
 from db.records import ProgressRecord
 from resolvers import rules
 from resolvers.global_ids import progress_global_id, step_global_id
+from resolvers.step_secrets import MASK, SHORT_SECRET
 from resolvers.steps import STEPS
 from schema.enums import StepKey, StepStatus
 from schema.field_cost import list_size
 from schema.node import NODE_ID_DESCRIPTION, Node
+
+# What `OnboardingStep.data` shows of a secret, as `resolvers.step_secrets` masks it.
+STEP_DATA_DESCRIPTION = (
+    "The step's saved data. Secrets (any key named like a password, secret, token or "
+    f"API key) are masked: `{MASK}` and their last 4 characters, or `{MASK}` alone when "
+    f"they have {SHORT_SECRET} characters or fewer."
+)
 
 
 @strawberry.type(description="One of the six onboarding steps, for the viewer.")
@@ -31,13 +40,7 @@ class OnboardingStep(Node):
     locked: bool = strawberry.field(
         description="True until every earlier step is completed or skipped."
     )
-    data: JSON | None = strawberry.field(
-        description=(
-            "The step's saved data. Secrets (any key named like a password, secret, token or "
-            "API key) are masked: `••••` and their last 4 characters, or `••••` alone when "
-            "they have 8 characters or fewer."
-        )
-    )
+    data: JSON | None = strawberry.field(description=STEP_DATA_DESCRIPTION)
     completed_at: datetime | None = strawberry.field(description="When it was last completed.")
     validation_errors: list[str] = strawberry.field(
         description="Why the last attempt to complete it was refused; empty otherwise."
@@ -77,6 +80,11 @@ def step_by_number(steps: list[OnboardingStep], number: int) -> OnboardingStep |
     return steps[number - 1] if 1 <= number <= len(steps) else None
 
 
+# Each step's definition as the OnboardingStep fields of the same names (number, key,
+# title, description, required), made once for every step the API shows.
+_DEFINED_FIELDS = tuple(asdict(definition) for definition in STEPS)
+
+
 def progress_from_record(progress: ProgressRecord) -> OnboardingProgress:
     return OnboardingProgress(
         id=strawberry.ID(progress_global_id(progress.user_id)),
@@ -90,17 +98,15 @@ def progress_from_record(progress: ProgressRecord) -> OnboardingProgress:
         steps=[
             OnboardingStep(
                 id=strawberry.ID(step_global_id(progress.user_id, definition.number)),
-                number=definition.number,
-                key=definition.key,
-                title=definition.title,
-                description=definition.description,
+                **defined,
                 status=stored.status,
-                required=definition.required,
                 locked=rules.is_locked(progress, definition.number),
                 data=stored.data,
                 completed_at=stored.completed_at,
                 validation_errors=list(stored.validation_errors),
             )
-            for definition, stored in zip(STEPS, progress.steps, strict=True)
+            for definition, defined, stored in zip(
+                STEPS, _DEFINED_FIELDS, progress.steps, strict=True
+            )
         ],
     )

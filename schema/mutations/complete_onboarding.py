@@ -8,7 +8,7 @@ import strawberry
 
 from resolvers import onboarding
 from schema.context import Info
-from schema.deprecation import session_id_input
+from schema.deprecation import session_id_input, session_id_only_input_argument
 from schema.mutations.payloads import OnboardingProgressPayload
 
 
@@ -19,11 +19,7 @@ class CompleteOnboardingInput:
 
 async def complete_onboarding(
     info: Info,
-    input: Annotated[
-        CompleteOnboardingInput | None,
-        strawberry.argument(description="Optional; only carries the deprecated `sessionId`."),
-    ] = None,
+    input: Annotated[CompleteOnboardingInput | None, session_id_only_input_argument] = None,
 ) -> OnboardingProgressPayload:
-    viewer = info.context.require_viewer()
-    outcome = await onboarding.complete_onboarding(info.context.services, viewer.id)
+    outcome = await info.context.as_viewer(onboarding.complete_onboarding)
     return OnboardingProgressPayload.from_outcome(outcome)

@@ -40,9 +40,8 @@ async def complete_onboarding_step(
         CompleteOnboardingStepInput, strawberry.argument(description="The step and its data.")
     ],
 ) -> OnboardingStepPayload:
-    viewer = info.context.require_viewer()
     discovery_id = str(input.discovery_id) if input.discovery_id is not None else None
-    outcome = await onboarding.complete_step(
-        info.context.services, viewer.id, input.step, input.data, discovery_id
+    outcome = await info.context.as_viewer(
+        onboarding.complete_step, input.step, input.data, discovery_id
     )
     return OnboardingStepPayload.from_outcome(outcome, input.step)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Annotated
 
 import strawberry
@@ -54,6 +55,12 @@ class DiscoverCompetitorsInput:
         ),
     )
 
+    def form(self) -> DiscoveryForm:
+        """The input as the rules check it: every field but the ignored `sessionId`."""
+        return DiscoveryForm(
+            **{field.name: getattr(self, field.name) for field in fields(DiscoveryForm)}
+        )
+
 
 @strawberry.type(description="The result of `discoverCompetitors`.")
 class DiscoverCompetitorsPayload:
@@ -94,13 +101,5 @@ async def discover_competitors_mutation(
     ],
 ) -> DiscoverCompetitorsPayload:
     viewer = info.context.require_viewer()
-    form = DiscoveryForm(
-        user_url=input.user_url,
-        industry_context=input.industry_context,
-        num_results=input.num_results,
-        website_analysis_data=input.website_analysis_data,
-        refresh=input.refresh,
-        wait=input.wait,
-    )
-    outcome = await discover_competitors(info.context.services, viewer.id, form)
+    outcome = await discover_competitors(info.context.services, viewer.id, input.form())
     return DiscoverCompetitorsPayload.from_outcome(outcome, viewer.id)

@@ -28,7 +28,6 @@ async def reset_onboarding(
         strawberry.argument(description="Optional: `hard: true` also deletes discoveries."),
     ] = None,
 ) -> OnboardingProgressPayload:
-    viewer = info.context.require_viewer()
     hard = input.hard if input is not None else False
-    outcome = await onboarding.reset_onboarding(info.context.services, viewer.id, hard=hard)
+    outcome = await info.context.as_viewer(onboarding.reset_onboarding, hard=hard)
     return OnboardingProgressPayload.from_outcome(outcome)

@@ -22,6 +22,5 @@ async def skip_onboarding_step(
     info: Info,
     input: Annotated[SkipOnboardingStepInput, strawberry.argument(description="The step to skip.")],
 ) -> OnboardingStepPayload:
-    viewer = info.context.require_viewer()
-    outcome = await onboarding.skip_step(info.context.services, viewer.id, input.step)
+    outcome = await info.context.as_viewer(onboarding.skip_step, input.step)
     return OnboardingStepPayload.from_outcome(outcome, input.step)

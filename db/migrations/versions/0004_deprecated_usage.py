@@ -11,10 +11,12 @@ from alembic import op
 revision: str = "0004"
 down_revision: str | None = "0003"
 
+_TABLE = "deprecated_usage"
+
 
 def upgrade() -> None:
     op.create_table(
-        "deprecated_usage",
+        _TABLE,
         sa.Column("coordinate", sa.String(length=255), nullable=False),
         sa.Column("client", sa.String(length=64), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
@@ -25,4 +27,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("deprecated_usage")
+    op.drop_table(_TABLE)

@@ -17,6 +17,11 @@ revision: str = "0005"
 down_revision: str | None = "0004"
 
 _TABLE = "discovery_reservations"
+# Each index's name and columns, created in this order and dropped in the reverse.
+_INDEXES = (
+    ("ix_discovery_reservations_user_id_reserved_at", ["user_id", "reserved_at"]),
+    ("ix_discovery_reservations_reserved_at", ["reserved_at"]),
+)
 
 
 def upgrade() -> None:
@@ -27,13 +32,11 @@ def upgrade() -> None:
         sa.Column("reserved_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_discovery_reservations")),
     )
-    op.create_index(
-        "ix_discovery_reservations_user_id_reserved_at", _TABLE, ["user_id", "reserved_at"]
-    )
-    op.create_index("ix_discovery_reservations_reserved_at", _TABLE, ["reserved_at"])
+    for name, columns in _INDEXES:
+        op.create_index(name, _TABLE, columns)
 
 
 def downgrade() -> None:
-    op.drop_index("ix_discovery_reservations_reserved_at", table_name=_TABLE)
-    op.drop_index("ix_discovery_reservations_user_id_reserved_at", table_name=_TABLE)
+    for name, _columns in reversed(_INDEXES):
+        op.drop_index(name, table_name=_TABLE)
     op.drop_table(_TABLE)
