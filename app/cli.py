@@ -93,6 +93,7 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
     from app.logging_config import logging_config
     from app.multiprocess_metrics import multiprocess_metrics
     from app.settings import get_settings
+    from app.supervisor import WorkerSupervisor
     from auth import DevIssuer
     from db.migrate import upgrade
 
@@ -119,8 +120,7 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
     # One worker is one process, whose own registry is the total; several share a directory.
     metrics = multiprocess_metrics(settings.metrics_dir) if workers > 1 else nullcontext()
     with metrics:
-        uvicorn.run(
-            "app.factory:create_app",
+        options: dict[str, Any] = dict(
             factory=True,
             host=host,
             port=port,
@@ -137,6 +137,11 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
             # A longer WebSocket message is refused by the server (close 1009) unread.
             ws_max_size=settings.websocket_max_message_bytes,
         )
+        if workers == 1:
+            uvicorn.run("app.factory:create_app", **options)
+            return
+        config = uvicorn.Config("app.factory:create_app", **options)
+        WorkerSupervisor(config, sockets=[config.bind_socket()]).run()
 
 
 @main.command()

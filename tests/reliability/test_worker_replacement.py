@@ -167,3 +167,35 @@ async def test_a_worker_killed_under_load_is_serving_again_within_10_s(
     }.items():
         record_property(name, value)
         print(f"{name}: {value}")
+
+
+async def test_a_worker_that_dies_during_its_health_check_is_replaced_at_once(
+    tmp_path: Path,
+) -> None:
+    # given `serve --workers 2`, both workers started
+    environment = clean_environment({"ONBOARDING_DATA_DIR": str(tmp_path)})
+    with service(tmp_path, environment, workers=2) as running:
+        supervisor = running.process.pid
+        await until(lambda: len(_workers(supervisor)) == 2, within=60, what="two workers")
+        victim, survivor = sorted(_workers(supervisor))
+        # and one of them stopped, so the supervisor's next health check waits for its
+        # answer (up to the 10 s health-check timeout); it checks every 0.5 s
+        os.kill(victim, signal.SIGSTOP)
+        await asyncio.sleep(1.5)
+        # when it is killed while the supervisor waits
+        os.kill(victim, signal.SIGKILL)
+
+        # then the supervisor sees it die at once, not when the health check times out
+        def victim_died() -> bool:
+            return any(
+                record.get("message") == f"Child process [{victim}] died"
+                for record in _log_records(running)
+            )
+
+        await until(victim_died, within=2.0, what="the supervisor seeing the worker die")
+        # and a new worker takes its place
+        await until(
+            lambda: bool(_workers(supervisor) - {victim, survivor}),
+            within=2.0,
+            what="a replacement worker",
+        )
