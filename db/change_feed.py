@@ -18,7 +18,11 @@ A change is published after its transaction commits (a watcher told of it
 reads the new state) and delivered to this process's watchers at once, whether
 or not the listening connection is up. A process that dies between the commit
 and the NOTIFY loses that one announcement; the next change of the same topic,
-or a watcher's own fallback, brings its watchers up to date.
+or a watcher's own fallback, brings its watchers up to date. A change made in
+one transaction of its own can instead have that transaction announce it
+(`announce_on_commit`): PostgreSQL sends the NOTIFY with the commit, so
+nothing is lost between the two, and this process's watchers are told after
+the commit (`deliver`).
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ logger = logging.getLogger(__name__)
 CHANNEL = "onboarding_changes"
 # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; ours are ids, far shorter.
 MAX_TOPIC_BYTES = 200
+_NOTIFY = text("SELECT pg_notify(:channel, :topic)")
 
 
 class Watch:
@@ -129,6 +134,15 @@ class ChangeFeed:
         """Announce that what `topic` names changed (call it after the change committed)."""
         self.deliver(check_topic(topic))
 
+    async def announce_on_commit(self, connection: AsyncConnection, topic: str) -> None:
+        """Have the transaction on `connection` announce `topic` to the other processes
+        when, and only if, it commits; `deliver` tells this process after the commit.
+
+        For a change that has a transaction of its own: the announcement then costs
+        no connection and no round trip of its own.
+        """
+        check_topic(topic)
+
     async def start(self) -> None:
         """Begin receiving other processes' changes, if this feed can."""
 
@@ -176,11 +190,13 @@ class PostgresChangeFeed(ChangeFeed):
             async with self._engine.connect() as connection:
                 # One statement, no BEGIN/COMMIT around it: it is sent when it runs.
                 await connection.execution_options(isolation_level="AUTOCOMMIT")
-                await connection.execute(
-                    text("SELECT pg_notify(:channel, :topic)"), {"channel": CHANNEL, "topic": topic}
-                )
+                await connection.execute(_NOTIFY, {"channel": CHANNEL, "topic": topic})
         except Exception as error:  # the change is stored; only other processes' news is late
             logger.warning("could not announce a change to other processes: %s", error)
+
+    async def announce_on_commit(self, connection: AsyncConnection, topic: str) -> None:
+        # NOTIFY in a transaction is sent when it commits, and dropped if it rolls back.
+        await connection.execute(_NOTIFY, {"channel": CHANNEL, "topic": check_topic(topic)})
 
     async def start(self) -> None:
         if self._listener is None:

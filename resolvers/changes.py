@@ -17,6 +17,8 @@ import hashlib
 import logging
 from collections.abc import Iterable
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from resolvers.services import Services
 
 logger = logging.getLogger(__name__)
@@ -49,6 +51,14 @@ async def discoveries_deleted(services: Services, discovery_ids: Iterable[str]) 
     await _publish(services, [discovery_topic(discovery_id) for discovery_id in discovery_ids])
 
 
-async def progress_changed(services: Services, user_id: str) -> None:
-    """The user's stored progress changed (after the change committed)."""
-    await _publish(services, [progress_topic(user_id)])
+async def announce_progress_change(
+    services: Services, connection: AsyncConnection, user_id: str
+) -> None:
+    """The user's progress changes in the transaction on `connection`: other processes
+    hear of it when it commits; `progress_changed_here` tells this one after the commit."""
+    await services.changes.announce_on_commit(connection, progress_topic(user_id))
+
+
+def progress_changed_here(services: Services, user_id: str) -> None:
+    """After a change `announce_progress_change` announced committed: this process's watchers."""
+    services.changes.deliver(progress_topic(user_id))

@@ -26,7 +26,11 @@ from db.progress_repository import (
 )
 from db.records import ProgressRecord
 from resolvers import rules
-from resolvers.changes import discoveries_deleted, progress_changed
+from resolvers.changes import (
+    announce_progress_change,
+    discoveries_deleted,
+    progress_changed_here,
+)
 from resolvers.discovery import research_step_input
 from resolvers.errors import ConflictError, Problem, RuleViolationError
 from resolvers.services import Services
@@ -97,7 +101,8 @@ async def _change(
                 if after == before:
                     return Outcome(before, problems)
                 await save_progress(connection, before, after)
-            await progress_changed(services, user_id)
+                await announce_progress_change(services, connection, user_id)
+            progress_changed_here(services, user_id)
             return Outcome(replace(after, version=before.version + 1), problems)
         except StaleProgressError:
             # Back off with jitter so the writers that collided do not collide again.

@@ -67,6 +67,34 @@ async def test_a_change_published_by_one_process_reaches_the_watchers_of_another
         assert first.watch_count == 0
 
 
+async def test_a_change_announced_in_a_transaction_reaches_another_process_once_it_commits(
+    postgres_database_url: str,
+) -> None:
+    async with (
+        process_feed(postgres_database_url) as first,
+        process_feed(postgres_database_url) as second,
+    ):
+        await listening(first)
+        engine = create_engine(postgres_database_url)
+        try:
+            with first.watch("progress:1") as watched:
+                # given the second process announcing a change in a transaction
+                async with engine.begin() as connection:
+                    await second.announce_on_commit(connection, "progress:1")
+                    # then nobody hears of it before the commit
+                    assert not await watched.next_change(at_most=0.5)
+                # and the first process hears of it once it commits
+                assert await watched.next_change(at_most=WITHIN)
+                # when another transaction announces it, then rolls back
+                async with engine.connect() as connection, connection.begin() as transaction:
+                    await second.announce_on_commit(connection, "progress:1")
+                    await transaction.rollback()
+                # then nobody hears of that one
+                assert not await watched.next_change(at_most=0.5)
+        finally:
+            await engine.dispose()
+
+
 async def test_the_listener_reconnects_after_a_database_restart_and_watchers_catch_up(
     own_postgres: OwnPostgres,
 ) -> None:
