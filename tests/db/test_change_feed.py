@@ -40,6 +40,16 @@ async def process_feed(database_url: str) -> AsyncIterator[PostgresChangeFeed]:
         await engine.dispose()
 
 
+@asynccontextmanager
+async def two_processes(
+    database_url: str,
+) -> AsyncIterator[tuple[PostgresChangeFeed, PostgresChangeFeed]]:
+    """Two processes' feeds; the first already listening."""
+    async with process_feed(database_url) as first, process_feed(database_url) as second:
+        await listening(first)
+        yield first, second
+
+
 async def listening(feed: PostgresChangeFeed, connections: int = 1) -> None:
     """Until the feed's listening connection has been made `connections` times and is up."""
     deadline = time.monotonic() + WITHIN
@@ -51,11 +61,7 @@ async def listening(feed: PostgresChangeFeed, connections: int = 1) -> None:
 async def test_a_change_published_by_one_process_reaches_the_watchers_of_another(
     postgres_database_url: str,
 ) -> None:
-    async with (
-        process_feed(postgres_database_url) as first,
-        process_feed(postgres_database_url) as second,
-    ):
-        await listening(first)
+    async with two_processes(postgres_database_url) as (first, second):
         # given a watcher of one topic in the first process, and one of another topic
         with first.watch("discovery:1") as watched, first.watch("discovery:2") as other:
             # when the second process publishes the first topic
@@ -70,11 +76,7 @@ async def test_a_change_published_by_one_process_reaches_the_watchers_of_another
 async def test_a_change_announced_in_a_transaction_reaches_another_process_once_it_commits(
     postgres_database_url: str,
 ) -> None:
-    async with (
-        process_feed(postgres_database_url) as first,
-        process_feed(postgres_database_url) as second,
-    ):
-        await listening(first)
+    async with two_processes(postgres_database_url) as (first, second):
         engine = create_engine(postgres_database_url)
         try:
             with first.watch("progress:1") as watched:
