@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any, TypeAlias
 
 from sqlalchemy import (
-    ColumnElement,
     Row,
     Select,
     and_,
@@ -136,33 +135,30 @@ async def count_discoveries(connection: AsyncConnection, user_id: str) -> int:
     return int(count)
 
 
-def _identical_completed(industry_context_is_null: bool) -> list[ColumnElement[bool]]:
+def _active_or_recent_identical(industry_context_is_null: bool) -> Select[Any]:
     same_industry = (
         _discoveries.c.industry_context.is_(None)
         if industry_context_is_null
         else _discoveries.c.industry_context == bindparam("industry_context")
     )
-    return [
+    active = and_(_discoveries.c.question_hash == bindparam("question_hash"), ACTIVE_DISCOVERY)
+    recent_identical = and_(
         _discoveries.c.created_at >= bindparam("since", type_=UTCDateTime),
         _discoveries.c.status == DiscoveryStatus.COMPLETED.value,
         _discoveries.c.url == bindparam("url"),
         same_industry,
         _discoveries.c.requested_results == bindparam("requested_results"),
-    ]
-
-
-_NEWEST_FIRST = (_discoveries.c.created_at.desc(), _discoveries.c.id.desc())
-
-
-def _active_or_recent_identical(industry_context_is_null: bool) -> Select[Any]:
-    active = and_(_discoveries.c.question_hash == bindparam("question_hash"), ACTIVE_DISCOVERY)
-    completed = and_(*_identical_completed(industry_context_is_null))
+    )
     return (
         select(*DISCOVERY_COLUMNS)
-        .where(_discoveries.c.user_id == bindparam("user_id"), or_(active, completed))
+        .where(_discoveries.c.user_id == bindparam("user_id"), or_(active, recent_identical))
         # The job under way before any result (false sorts first); at most one is
         # under way (the single-flight index).
-        .order_by(_discoveries.c.status == DiscoveryStatus.COMPLETED.value, *_NEWEST_FIRST)
+        .order_by(
+            _discoveries.c.status == DiscoveryStatus.COMPLETED.value,
+            _discoveries.c.created_at.desc(),
+            _discoveries.c.id.desc(),
+        )
         .limit(1)
     )
 
@@ -172,20 +168,6 @@ _ACTIVE_OR_RECENT_IDENTICAL = {
     True: _active_or_recent_identical(True),
     False: _active_or_recent_identical(False),
 }
-
-
-def _identical_parameters(
-    user_id: str, url: str, industry_context: str | None, requested_results: int, since: datetime
-) -> dict[str, Any]:
-    parameters: dict[str, Any] = {
-        "user_id": user_id,
-        "since": since,
-        "url": url,
-        "requested_results": requested_results,
-    }
-    if industry_context is not None:
-        parameters["industry_context"] = industry_context
-    return parameters
 
 
 async def find_active_or_recent_identical(
@@ -203,8 +185,15 @@ async def find_active_or_recent_identical(
 
     `source`: a transaction's connection, or the fast reads outside any.
     """
-    parameters = _identical_parameters(user_id, url, industry_context, requested_results, since)
-    parameters["question_hash"] = question_hash
+    parameters: dict[str, Any] = {
+        "user_id": user_id,
+        "question_hash": question_hash,
+        "since": since,
+        "url": url,
+        "requested_results": requested_results,
+    }
+    if industry_context is not None:
+        parameters["industry_context"] = industry_context
     statement = _ACTIVE_OR_RECENT_IDENTICAL[industry_context is None]
     rows = await fetch_all(source, statement, parameters)
     return discovery_record(rows[0]) if rows else None
