@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 DEFAULT_CONNECT_SECONDS = 1.0
 DEFAULT_STATEMENT_SECONDS = 1.5
-DEFAULT_POOL_SECONDS = 2.0
+DEFAULT_POOL_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,12 +14,13 @@ class DatabaseTimeouts:
     """Deadlines for each place a database can stall a request.
 
     The defaults make a database that stops answering (a frozen server, a
-    network partition) cost a request at most about 4 s before it is answered
-    SERVICE_UNAVAILABLE, whichever way the request meets it. The waits add up:
-    a request may wait `pool_seconds` for a pooled connection, then either find
+    network partition) cost a request at most about 3 s before it is answered
+    SERVICE_UNAVAILABLE, whichever way the request meets it, leaving the rest
+    of the 5 s the service promises to a busy machine. The waits add up: a
+    request may wait `pool_seconds` for a pooled connection, then either find
     it dead by its ping (0.5 s) and fail to open a new one (`connect_seconds`),
     or send a statement the server never answers (`statement_seconds` plus the
-    client's 0.5 s margin): 2 + 0.5 + 1 or 2 + 2 s. Once a ping or a statement
+    client's 0.5 s margin): 1 + 0.5 + 1 or 1 + 2 s. Once a ping or a statement
     times out the pool drops every connection it holds, so later requests wait
     on `connect_seconds` alone. Every statement the service runs is a small
     indexed read or write.
