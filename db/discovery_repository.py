@@ -70,25 +70,30 @@ async def insert_discovery(
             **column_values(record, status=record.status.value),
             question_hash=question_hash,
             website_analysis_data=website_analysis_data,
-            attempts=0 if record.status.is_active else 1,
+            # A job stored RUNNING already has its provider attempt counted.
+            attempts=0 if record.status is DiscoveryStatus.PENDING else 1,
             lease_owner=lease_owner,
             lease_expires_at=lease_expires_at,
         )
     )
 
 
+_GET_DISCOVERY = select(*DISCOVERY_COLUMNS).where(
+    _discoveries.c.id == bindparam("discovery_id"), _discoveries.c.user_id == bindparam("user_id")
+)
+
+
 async def get_discovery(
-    connection: AsyncConnection, user_id: str, discovery_id: str
+    source: AsyncConnection | Reads, user_id: str, discovery_id: str
 ) -> DiscoveryRecord | None:
-    """The discovery if it exists and belongs to `user_id`; None otherwise."""
-    row = (
-        await connection.execute(
-            select(*DISCOVERY_COLUMNS).where(
-                _discoveries.c.id == discovery_id, _discoveries.c.user_id == user_id
-            )
-        )
-    ).first()
-    return discovery_record(row) if row is not None else None
+    """The discovery if it exists and belongs to `user_id`; None otherwise.
+
+    `source`: a transaction's connection, or the fast reads outside any.
+    """
+    rows = await fetch_all(
+        source, _GET_DISCOVERY, {"discovery_id": discovery_id, "user_id": user_id}
+    )
+    return discovery_record(rows[0]) if rows else None
 
 
 _FIND_ACTIVE = select(*DISCOVERY_COLUMNS).where(

@@ -37,7 +37,7 @@ from db.records import DiscoveryRecord, DiscoveryStatus
 from discovery import DiscoveryRequest
 from resolvers.discovery_codec import Discovery, decode, failure_of, research_step_data
 from resolvers.discovery_input import DiscoveryForm, check_discovery_form, question_hash
-from resolvers.discovery_jobs import DiscoveryJobs, announce
+from resolvers.discovery_jobs import DiscoveryJobs, announce, slot_is_free
 from resolvers.discovery_provider import policy_of
 from resolvers.discovery_rate_limit import reserve_within_limit
 from resolvers.errors import ErrorCode, Problem
@@ -114,13 +114,18 @@ async def _store_new_job(
     request: DiscoveryRequest,
     question: str,
 ) -> DiscoveryRecord | Problem:
-    """A new PENDING job held by this process, or RATE_LIMITED; under the per-user lock."""
+    """A new job held by this process, or RATE_LIMITED; under the per-user lock.
+
+    RUNNING if a provider slot is free now (claimed in this transaction), else PENDING.
+    """
     policy = policy_of(services)
     now = services.clock()
     job_id = str(uuid.uuid4())
     refused = await reserve_within_limit(connection, policy, user_id, job_id, now)
     if refused is not None:
         return refused
+    # Last, so the lock on every user's slots is held only for the insert and the commit.
+    running = await slot_is_free(connection, services, user_id, now)
     record = DiscoveryRecord(
         id=job_id,
         user_id=user_id,
@@ -131,7 +136,7 @@ async def _store_new_job(
         provider=policy.provider.name,
         result=None,
         created_at=now,
-        status=DiscoveryStatus.PENDING,
+        status=DiscoveryStatus.RUNNING if running else DiscoveryStatus.PENDING,
     )
     analysis = request.website_analysis
     await insert_discovery(
@@ -181,7 +186,13 @@ async def _submit(
         if isinstance(stored, Problem):
             return stored
         await announce(services, stored, JobEvent.STARTED)
-        jobs.launch(services, user_id, stored.id, request)
+        jobs.launch(
+            services,
+            user_id,
+            stored.id,
+            request,
+            running=stored.status is DiscoveryStatus.RUNNING,
+        )
         return Submission(stored)
     return Problem(ErrorCode.CONFLICT, "The same discovery was being started elsewhere; try again.")
 
@@ -225,8 +236,7 @@ async def find_discovery(services: Services, user_id: str, global_id: str) -> Di
     key = discovery_key(global_id)
     if key is None:
         return None
-    async with read_transaction(services.engine) as connection:
-        record = await get_discovery(connection, user_id, key)
+    record = await get_discovery(services.reads, user_id, key)
     return decode(record) if record is not None else None
 
 

@@ -3,8 +3,9 @@
 States and transitions (`db.records.DiscoveryStatus`)::
 
     new job ─▶ PENDING ──(a provider slot is free)──▶ RUNNING ──▶ COMPLETED
-                  ▲                                     │    └──▶ FAILED (the provider's error)
-                  └──(released at shutdown, or taken over once its lease expired)
+       │          ▲                                     ▲ │  └──▶ FAILED (the provider's error)
+       │          └──(released at shutdown, or taken over once its lease expired)
+       └──(a slot is free as it is stored)──────────────┘
     an expired job that already had `max_attempts` provider attempts ─▶ FAILED
 
 A job is held by one process through a lease in its row, renewed every third
@@ -18,7 +19,10 @@ deletes the rate limit's reservations once they no longer count.
 
 A provider attempt is counted in the row (`attempts`) in the same transaction
 that makes the job RUNNING, before the provider is called; that transaction
-also checks the caps on running jobs, per user and in total, under one lock.
+also checks the caps on running jobs, per user and in total, under one lock
+(`slot_is_free`). A new job usually finds a slot free: it is then stored RUNNING
+by the transaction that decides on it, and its first attempt costs no
+transaction of its own.
 
 Every status change goes through `announce`, which tells
 `Services.on_discovery_change` and publishes the change to subscribers in every
@@ -41,6 +45,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.background import cancel_and_wait
 from db.discovery_jobs import (
@@ -140,6 +146,20 @@ def _request_of(job: DiscoveryJob) -> DiscoveryRequest | None:
         return None
 
 
+async def slot_is_free(
+    connection: AsyncConnection, services: Services, user_id: str, now: datetime
+) -> bool:
+    """Whether a job of the user may start now under the caps on running jobs.
+
+    Until the transaction ends no other may start a job, so a job made RUNNING
+    in it keeps the counts true.
+    """
+    policy = policy_of(services)
+    await serialise_slot_claims(connection)
+    total, of_user = await count_running(connection, user_id, now)
+    return total < policy.running_total and of_user < policy.running_per_user
+
+
 class DiscoveryJobs:
     """This process's share of the discovery jobs: the ones it runs, and the sweep."""
 
@@ -162,14 +182,24 @@ class DiscoveryJobs:
     # -- running a job -----------------------------------------------------
 
     def launch(
-        self, services: Services, user_id: str, job_id: str, request: DiscoveryRequest | None
+        self,
+        services: Services,
+        user_id: str,
+        job_id: str,
+        request: DiscoveryRequest | None,
+        *,
+        running: bool = False,
     ) -> None:
-        """Run a job this process holds, detached from whoever asked for it."""
+        """Run a job this process holds, detached from whoever asked for it.
+
+        `running`: the job was stored RUNNING (its slot claimed, its attempt counted).
+        """
         if self._closing or job_id in self._tasks:
             return
         done = asyncio.Event()
         task = asyncio.create_task(
-            self._drive(services, user_id, job_id, request, done), name=f"discovery-job-{job_id}"
+            self._drive(services, user_id, job_id, request, done, running),
+            name=f"discovery-job-{job_id}",
         )
         self._tasks[job_id] = task
         self._done[job_id] = done
@@ -183,9 +213,10 @@ class DiscoveryJobs:
         job_id: str,
         request: DiscoveryRequest | None,
         done: asyncio.Event,
+        running: bool,
     ) -> None:
         try:
-            answer = await self._attempt(services, user_id, job_id, request)
+            answer = await self._attempt(services, user_id, job_id, request, running)
             if answer is not None:
                 await self._finish(services, job_id, answer)
         except Exception:  # the lease expires and the sweep gives the job another go
@@ -197,9 +228,14 @@ class DiscoveryJobs:
             self._free_slot()
 
     async def _attempt(
-        self, services: Services, user_id: str, job_id: str, request: DiscoveryRequest | None
+        self,
+        services: Services,
+        user_id: str,
+        job_id: str,
+        request: DiscoveryRequest | None,
+        running: bool,
     ) -> dict[str, Any] | Problem | None:
-        """Wait for a slot, then ask the provider, holding the lease throughout.
+        """Wait for a slot unless `running`, then ask the provider, holding the lease throughout.
 
         None when the job was taken from this process (or deleted) meanwhile.
         """
@@ -209,9 +245,12 @@ class DiscoveryJobs:
             async with asyncio.TaskGroup() as group:
                 lease = group.create_task(self._hold_lease(services, job_id))
                 try:
-                    started = await self._wait_for_slot(services, user_id, job_id)
-                    if started is not None:
-                        await announce(services, started.record, None)
+                    if not running:
+                        started = await self._wait_for_slot(services, user_id, job_id)
+                        running = started is not None
+                        if started is not None:
+                            await announce(services, started.record, None)
+                    if running:
                         answer = (
                             _INTERRUPTED
                             if request is None
@@ -230,13 +269,10 @@ class DiscoveryJobs:
         self, services: Services, user_id: str, job_id: str
     ) -> DiscoveryJob | None:
         """Make the job RUNNING once the caps allow; None if it is no longer this process's."""
-        policy = policy_of(services)
         while True:
             async with write_transaction(services.engine) as connection:
-                await serialise_slot_claims(connection)
                 now = services.clock()
-                total, of_user = await count_running(connection, user_id, now)
-                if total < policy.running_total and of_user < policy.running_per_user:
+                if await slot_is_free(connection, services, user_id, now):
                     return await start_running(
                         connection, job_id, self.owner, self.lease_until(now)
                     )
@@ -315,18 +351,18 @@ class DiscoveryJobs:
         # Watching before the first read: a change announced in between is not missed.
         with services.changes.watch(discovery_topic(job_id)) as changes:
             while True:
-                async with read_transaction(services.engine) as connection:
-                    record = await get_discovery(connection, user_id, job_id)
+                # A job of this process's own needs no read until it ends.
+                done = self._done.get(job_id)
+                if done is not None:
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(deadline - loop.time()):
+                            await done.wait()
+                record = await get_discovery(services.reads, user_id, job_id)
                 remaining = deadline - loop.time()
                 if record is None or not record.status.is_active or remaining <= 0:
                     return record
-                done = self._done.get(job_id)
-                if done is None:
+                if job_id not in self._done:
                     await changes.next_change(at_most=min(poll_seconds, remaining))
-                    continue
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(remaining):
-                        await done.wait()
 
     # -- the sweep and the process's lifetime --------------------------------
 

@@ -12,18 +12,12 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 from db.discovery_repository import get_discovery
-from db.engine import read_transaction
 from db.records import DiscoveryRecord, ProgressRecord
 from resolvers.changes import discovery_topic, progress_topic
 from resolvers.discovery_codec import Discovery, decode
 from resolvers.global_ids import discovery_key
 from resolvers.onboarding import load_progress
 from resolvers.services import Services
-
-
-async def _read_discovery(services: Services, user_id: str, key: str) -> DiscoveryRecord | None:
-    async with read_transaction(services.engine) as connection:
-        return await get_discovery(connection, user_id, key)
 
 
 async def discovery_updates(
@@ -41,7 +35,7 @@ async def discovery_updates(
     with services.changes.watch(discovery_topic(key)) as changes:
         shown: DiscoveryRecord | None = None
         while True:
-            record = await _read_discovery(services, user_id, key)
+            record = await get_discovery(services.reads, user_id, key)
             if record is None:
                 return
             if record != shown:
