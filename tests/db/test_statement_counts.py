@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI
 
-from tests.support.discovery import discover, discovered
+from tests.support.discovery import DISCOVER_JOB, discover, discovered
 from tests.support.graphql import GraphQLClient
 from tests.support.onboarding import COMPLETE_STEP, PROGRESS, STEP_DATA
 from tests.support.statements import counted_statements
@@ -89,3 +91,26 @@ async def test_a_cached_discovery_is_found_in_one_statement(
     assert again["discovery"]["cached"] is True
     assert again["discovery"]["id"] == first["discovery"]["id"]
     assert len(statements) == 1, statements
+
+
+# The statements that change a discovery's row (its job's state lives in it).
+_DISCOVERY_WRITE = re.compile(r"^\s*(INSERT INTO|UPDATE) competitor_discoveries\b", re.IGNORECASE)
+
+
+async def test_a_new_discovery_with_a_free_provider_slot_writes_its_row_twice(
+    graphql: GraphQLClient, app: FastAPI
+) -> None:
+    # given no discovery running
+    # when a new one is asked for, and then its end is awaited
+    job = {"input": {"userUrl": "https://www.my-little-shop.com", "numResults": 3}}
+    with counted_statements(app, with_jobs=True) as statements:
+        started = await graphql.execute(DISCOVER_JOB, {"input": {**job["input"], "wait": False}})
+        finished = await graphql.execute(DISCOVER_JOB, job)
+    # then it was RUNNING as soon as it was stored, and the same job answered the wait
+    first = started["discoverCompetitors"]["discovery"]
+    last = finished["discoverCompetitors"]["discovery"]
+    assert first["status"] == "RUNNING"
+    assert (last["id"], last["status"]) == (first["id"], "COMPLETED")
+    # and its row was written once to store it, with its provider slot, and once to finish it
+    writes = [statement for statement in statements if _DISCOVERY_WRITE.match(statement)]
+    assert len(writes) == 2, writes

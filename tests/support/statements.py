@@ -15,12 +15,13 @@ BACKGROUND_TASK_PREFIX = "discovery-job"
 
 
 @contextmanager
-def counted_statements(app: FastAPI) -> Iterator[list[str]]:
+def counted_statements(app: FastAPI, *, with_jobs: bool = False) -> Iterator[list[str]]:
     """The statements `app` sends to its database while the block runs.
 
     Discovery jobs run in tasks of their own on the same engine (the lease
     sweep, the runners); their statements are not the request's, so they are
-    left out. Reads sent on the driver directly (`db.fast_reads`) count too.
+    left out unless `with_jobs`. Reads sent on the driver directly
+    (`db.fast_reads`) count too.
     """
     services = app.state.runtime.services
     engine = services.engine.sync_engine
@@ -28,7 +29,7 @@ def counted_statements(app: FastAPI) -> Iterator[list[str]]:
 
     def sent(statement: str) -> None:
         task = asyncio.current_task()
-        if task is None or not task.get_name().startswith(BACKGROUND_TASK_PREFIX):
+        if with_jobs or task is None or not task.get_name().startswith(BACKGROUND_TASK_PREFIX):
             statements.append(statement)
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
