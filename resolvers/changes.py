@@ -41,9 +41,17 @@ async def _publish(services: Services, topics: Iterable[str]) -> None:
             logger.exception("could not announce the change %s", topic)
 
 
-async def discovery_changed(services: Services, discovery_id: str) -> None:
-    """A discovery's job changed status (after the change committed)."""
-    await _publish(services, [discovery_topic(discovery_id)])
+async def announce_discovery_change(
+    services: Services, connection: AsyncConnection, discovery_id: str
+) -> None:
+    """A discovery's job changes status in the transaction on `connection`: other processes
+    hear of it when it commits; `discovery_changed_here` tells this one after the commit."""
+    await services.changes.announce_on_commit(connection, discovery_topic(discovery_id))
+
+
+def discovery_changed_here(services: Services, discovery_id: str) -> None:
+    """After a change `announce_discovery_change` announced committed: this process's watchers."""
+    services.changes.deliver(discovery_topic(discovery_id))
 
 
 async def discoveries_deleted(services: Services, discovery_ids: Iterable[str]) -> None:

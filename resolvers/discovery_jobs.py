@@ -24,9 +24,10 @@ also checks the caps on running jobs, per user and in total, under one lock
 by the transaction that decides on it, and its first attempt costs no
 transaction of its own.
 
-Every status change goes through `announce`, which tells
-`Services.on_discovery_change` and publishes the change to subscribers in every
-process (`resolvers/changes.py`). Requests wait on a job by reading its row: as
+Every status change is announced by the transaction that makes it
+(`announce_discovery_change`: other processes hear of it when it commits), then
+goes through `announce`, which tells `Services.on_discovery_change` and this
+process's subscribers (`resolvers/changes.py`). Requests wait on a job by reading its row: as
 soon as the job ends when it runs in this process; else when a change of the
 job is announced, or at the latest every `poll_seconds` (every
 `ANNOUNCED_POLL_SECONDS` when the change feed reaches across processes, where
@@ -64,7 +65,11 @@ from db.discovery_repository import get_discovery
 from db.engine import read_transaction, write_transaction
 from db.records import DiscoveryJob, DiscoveryRecord
 from discovery import DiscoveryRequest, normalise_url
-from resolvers.changes import discovery_changed, discovery_topic
+from resolvers.changes import (
+    announce_discovery_change,
+    discovery_changed_here,
+    discovery_topic,
+)
 from resolvers.discovery_provider import ask_provider, policy_of
 from resolvers.discovery_rate_limit import prune_spent_reservations
 from resolvers.errors import ErrorCode, Problem
@@ -120,14 +125,17 @@ def process_owner() -> str:
 
 
 async def announce(services: Services, record: DiscoveryRecord, event: JobEvent | None) -> None:
-    """The one place every status change of a discovery job goes through."""
+    """The one place every status change of a discovery job goes through, once committed.
+
+    Its transaction announced it to the other processes (`announce_discovery_change`).
+    """
     if event is not None:
         services.record_job_event(event)
     try:
         await services.on_discovery_change(record)
     except Exception:  # a listener's failure must not stop the job
         logger.exception("the discovery change listener failed for %s", record.id)
-    await discovery_changed(services, record.id)
+    discovery_changed_here(services, record.id)
 
 
 def _request_of(job: DiscoveryJob) -> DiscoveryRequest | None:
@@ -273,9 +281,12 @@ class DiscoveryJobs:
             async with write_transaction(services.engine) as connection:
                 now = services.clock()
                 if await slot_is_free(connection, services, user_id, now):
-                    return await start_running(
+                    started = await start_running(
                         connection, job_id, self.owner, self.lease_until(now)
                     )
+                    if started is not None:
+                        await announce_discovery_change(services, connection, job_id)
+                    return started
             await self._until_slot_freed()
 
     async def _until_slot_freed(self) -> None:
@@ -329,6 +340,8 @@ class DiscoveryJobs:
                 result=result,
                 failure=failure,
             )
+            if record is not None:
+                await announce_discovery_change(services, connection, job_id)
         if record is None:
             logger.warning("discovery job %s was taken from this process as it finished", job_id)
             return
@@ -412,12 +425,16 @@ class DiscoveryJobs:
                     code=_INTERRUPTED.code.value,
                     message=_INTERRUPTED.message,
                 )
+                if failed is not None:
+                    await announce_discovery_change(services, connection, job_id)
             if failed is not None:
                 logger.warning("discovery job %s failed after %d attempts", job_id, job.attempts)
                 await announce(services, failed, JobEvent.FAILED)
             return failed is not None
         async with write_transaction(services.engine) as connection:
             taken = await take_over(connection, job_id, self.owner, now, self.lease_until(now))
+            if taken is not None:
+                await announce_discovery_change(services, connection, job_id)
         if taken is None:  # another process was quicker
             return False
         logger.info("took over discovery job %s from %s", job_id, job.lease_owner)
@@ -444,6 +461,8 @@ class DiscoveryJobs:
         try:
             async with write_transaction(services.engine) as connection:
                 released = await release_jobs(connection, held, self.owner, services.clock())
+                for record in released:
+                    await announce_discovery_change(services, connection, record.id)
         except Exception as error:  # their leases expire by themselves
             logger.warning(
                 "could not hand back %d discovery jobs (%s); they are taken over once their"
