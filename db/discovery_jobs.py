@@ -12,7 +12,17 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, TypeAlias
 
-from sqlalchemy import ColumnElement, TextClause, Update, case, func, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    TextClause,
+    Update,
+    bindparam,
+    case,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.discovery_repository import DISCOVERY_COLUMNS, AnyRow, discovery_record
@@ -117,22 +127,23 @@ async def serialise_slot_claims(connection: AsyncConnection) -> None:
     await _serialise(connection, _SLOTS_LOCK)
 
 
+# Built once: a statement built per call costs more CPU (construction and its
+# cache key) than running it on SQLite.
+_COUNT_RUNNING = select(
+    func.count(),
+    func.coalesce(func.sum(case((_discoveries.c.user_id == bindparam("user_id"), 1), else_=0)), 0),
+).where(
+    ACTIVE_DISCOVERY,
+    _discoveries.c.status == _RUNNING,
+    _discoveries.c.lease_expires_at > bindparam("now"),
+)
+
+
 async def count_running(
     connection: AsyncConnection, user_id: str, now: datetime
 ) -> tuple[int, int]:
     """Jobs RUNNING under a live lease: in all, and of this user."""
-    row = (
-        await connection.execute(
-            select(
-                func.count(),
-                func.coalesce(func.sum(case((_discoveries.c.user_id == user_id, 1), else_=0)), 0),
-            ).where(
-                ACTIVE_DISCOVERY,
-                _discoveries.c.status == _RUNNING,
-                _discoveries.c.lease_expires_at > now,
-            )
-        )
-    ).one()
+    row = (await connection.execute(_COUNT_RUNNING, {"user_id": user_id, "now": now})).one()
     return int(row[0]), int(row[1])
 
 
@@ -165,6 +176,18 @@ async def renew_leases(
     return {row.id for row in rows}
 
 
+# The values of its SET clause are bound at each call (`_ended` names them).
+_FINISH = (
+    update(_discoveries)
+    .where(
+        _discoveries.c.id == bindparam("b_id"),
+        _discoveries.c.lease_owner == bindparam("b_owner"),
+        _discoveries.c.status == _RUNNING,
+    )
+    .returning(*DISCOVERY_COLUMNS)
+)
+
+
 async def finish_job(
     connection: AsyncConnection,
     job_id: str,
@@ -177,12 +200,19 @@ async def finish_job(
 ) -> DiscoveryRecord | None:
     """RUNNING → COMPLETED (with `result`) or FAILED (with `failure`: code, message)."""
     status = DiscoveryStatus.FAILED if failure else DiscoveryStatus.COMPLETED
-    return await _record_after(
-        connection,
-        update(_discoveries)
-        .where(*_held(job_id, owner, _RUNNING))
-        .values(provider=provider, result=result, **_ended(status, now, failure)),
-    )
+    row = (
+        await connection.execute(
+            _FINISH,
+            {
+                "b_id": job_id,
+                "b_owner": owner,
+                "provider": provider,
+                "result": result,
+                **_ended(status, now, failure),
+            },
+        )
+    ).first()
+    return discovery_record(row) if row is not None else None
 
 
 async def expired_jobs(
