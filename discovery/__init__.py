@@ -21,6 +21,7 @@ from discovery.models import (
     DiscoveryRequest,
     DiscoveryResult,
     SocialMediaAccounts,
+    fields_of,
     targeting_text,
 )
 from discovery.sanitise import sanitise_result
@@ -47,6 +48,7 @@ __all__ = [
     "ResearchSummary",
     "SocialMediaAccounts",
     "clean_social_accounts",
+    "fields_of",
     "is_same_site",
     "load_bundled_catalog",
     "normalise_url",

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any, Protocol
 
 from discovery.urls import NormalisedURL
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 MIN_RESULTS = 1
 MAX_RESULTS = 100
@@ -72,6 +75,15 @@ def targeting_text(request: DiscoveryRequest) -> str:
             parts.append(recommended)
     parts.append(domain_words(request.site))
     return " ".join(p for p in parts if p)
+
+
+def fields_of(record: DataclassInstance) -> dict[str, Any]:
+    """A flat record's fields by name (strings, numbers, tuples of strings).
+
+    What `dataclasses.asdict` gives for these records, without its recursive
+    deep copy of every value.
+    """
+    return {field.name: getattr(record, field.name) for field in fields(record)}
 
 
 @dataclass(frozen=True, slots=True)

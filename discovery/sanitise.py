@@ -25,13 +25,19 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from typing import Final
 
 from discovery.errors import InvalidURLError
-from discovery.models import Citation, Competitor, DiscoveryResult, SocialMediaAccounts
+from discovery.models import (
+    Citation,
+    Competitor,
+    DiscoveryResult,
+    SocialMediaAccounts,
+    fields_of,
+)
 from discovery.social import clean_social_url
 from discovery.urls import NormalisedURL, normalise_url
 
@@ -187,7 +193,7 @@ def _size(value: object) -> int:
 def _within_budget(competitors: list[Competitor], budget: int) -> list[Competitor]:
     used = 0
     for kept, competitor in enumerate(competitors):
-        used += _size(asdict(competitor)) + 2  # the ", " between list items
+        used += _size(fields_of(competitor)) + 2  # the ", " between list items
         if used > budget:
             return competitors[:kept]
     return competitors
@@ -200,7 +206,7 @@ def sanitise_result(result: DiscoveryResult) -> DiscoveryResult:
         c for c in map(_citation, result.social_media_citations[:MAX_CITATIONS]) if c is not None
     )
     accounts = _accounts(result.social_media_accounts)
-    rest = _size([accounts.as_dict(), [asdict(c) for c in citations]])
+    rest = _size([accounts.as_dict(), [fields_of(c) for c in citations]])
     kept = _within_budget(competitors, MAX_STORED_BYTES - _SUMMARY_ALLOWANCE - rest)
     return replace(
         result,

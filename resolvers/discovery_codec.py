@@ -7,7 +7,7 @@ camelCase shape clients see is made in `schema/` and, for step 3's data, by
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from db.records import DiscoveryRecord, DiscoveryStatus
@@ -17,6 +17,7 @@ from discovery import (
     DiscoveryResult,
     ResearchSummary,
     SocialMediaAccounts,
+    fields_of,
 )
 from resolvers.errors import ErrorCode, Problem
 from resolvers.global_ids import discovery_global_id
@@ -68,20 +69,14 @@ def failure_of(record: DiscoveryRecord) -> Problem | None:
 
 def encode_result(result: DiscoveryResult, summary: ResearchSummary) -> dict[str, Any]:
     return {
-        "competitors": [_fields_of(competitor) for competitor in result.competitors],
+        "competitors": [fields_of(competitor) for competitor in result.competitors],
         "social_media_accounts": result.social_media_accounts.as_dict(),
         "social_media_citations": [
-            _fields_of(citation) for citation in result.social_media_citations
+            fields_of(citation) for citation in result.social_media_citations
         ],
-        "research_summary": _fields_of(summary),
+        "research_summary": fields_of(summary),
         "shortfall": result.shortfall,
     }
-
-
-def _fields_of(value: Competitor | Citation | ResearchSummary) -> dict[str, Any]:
-    # What `dataclasses.asdict` gives for these flat records (strings, numbers and
-    # tuples of strings), without its recursive deep copy of every value.
-    return {field.name: getattr(value, field.name) for field in fields(value)}
 
 
 def decode(record: DiscoveryRecord, *, cached: bool = False) -> Discovery:
