@@ -128,8 +128,8 @@ COMPLETE = "completeOnboardingStep"
 REST_WRITE = "naive REST write"
 DISCOVERY = "discoverCompetitors (50 ms provider)"
 CACHE_HIT = "discovery cache hit"
-DISCOVERY_ONE = "discoverCompetitors (50 ms provider), 1 connection"
-CACHE_HIT_ONE = "discovery cache hit, 1 connection"
+DISCOVERY_ONE = "discoverCompetitors (50 ms provider; 1 connection)"
+CACHE_HIT_ONE = "discovery cache hit (1 connection)"
 
 _DISCOVER_NEW = graphql_load(
     DISCOVER, {"input": {"userUrl": SITE, "numResults": 10, "refresh": True}}
