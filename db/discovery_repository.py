@@ -85,6 +85,13 @@ async def insert_discovery(
     )
 
 
+async def _first_discovery(
+    source: AsyncConnection | Reads, statement: Select[Any], parameters: dict[str, Any]
+) -> DiscoveryRecord | None:
+    rows = await fetch_all(source, statement, parameters)
+    return discovery_record(rows[0]) if rows else None
+
+
 _GET_DISCOVERY = select(*DISCOVERY_COLUMNS).where(
     _discoveries.c.id == bindparam("discovery_id"), _discoveries.c.user_id == bindparam("user_id")
 )
@@ -97,10 +104,8 @@ async def get_discovery(
 
     `source`: a transaction's connection, or the fast reads outside any.
     """
-    rows = await fetch_all(
-        source, _GET_DISCOVERY, {"discovery_id": discovery_id, "user_id": user_id}
-    )
-    return discovery_record(rows[0]) if rows else None
+    parameters = {"discovery_id": discovery_id, "user_id": user_id}
+    return await _first_discovery(source, _GET_DISCOVERY, parameters)
 
 
 _FIND_ACTIVE = select(*DISCOVERY_COLUMNS).where(
@@ -117,10 +122,8 @@ async def find_active(
 
     `source`: a transaction's connection, or the fast reads outside any.
     """
-    rows = await fetch_all(
-        source, _FIND_ACTIVE, {"user_id": user_id, "question_hash": question_hash}
-    )
-    return discovery_record(rows[0]) if rows else None
+    parameters = {"user_id": user_id, "question_hash": question_hash}
+    return await _first_discovery(source, _FIND_ACTIVE, parameters)
 
 
 async def get_discoveries(
@@ -207,8 +210,7 @@ async def find_active_or_recent_identical(
     if industry_context is not None:
         parameters["industry_context"] = industry_context
     statement = _ACTIVE_OR_RECENT_IDENTICAL[industry_context is None]
-    rows = await fetch_all(source, statement, parameters)
-    return discovery_record(rows[0]) if rows else None
+    return await _first_discovery(source, statement, parameters)
 
 
 async def list_discoveries(

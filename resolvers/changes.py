@@ -7,8 +7,11 @@ Two kinds of topic, each naming one thing a subscription follows:
   may be an e-mail address, and topics are seen by anyone who can LISTEN on
   the database.
 
-A subscriber re-reads from the database, scoped to its viewer, whatever its
-topic names: a topic grants nothing.
+A change made in a transaction is announced by that transaction
+(`ChangeFeed.announce_on_commit`: other processes hear of it when it commits,
+never if it rolls back) and told to this process's watchers once it committed
+(`ChangeFeed.deliver`). A subscriber re-reads from the database, scoped to its
+viewer, whatever its topic names: a topic grants nothing.
 """
 
 from __future__ import annotations
@@ -16,8 +19,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable
-
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resolvers.services import Services
 
@@ -41,32 +42,6 @@ async def _publish(services: Services, topics: Iterable[str]) -> None:
             logger.exception("could not announce the change %s", topic)
 
 
-async def announce_discovery_change(
-    services: Services, connection: AsyncConnection, discovery_id: str
-) -> None:
-    """A discovery's job changes status in the transaction on `connection`: other processes
-    hear of it when it commits; `discovery_changed_here` tells this one after the commit."""
-    await services.changes.announce_on_commit(connection, discovery_topic(discovery_id))
-
-
-def discovery_changed_here(services: Services, discovery_id: str) -> None:
-    """After a change `announce_discovery_change` announced committed: this process's watchers."""
-    services.changes.deliver(discovery_topic(discovery_id))
-
-
 async def discoveries_deleted(services: Services, discovery_ids: Iterable[str]) -> None:
     """These discoveries are gone: their subscriptions end."""
     await _publish(services, [discovery_topic(discovery_id) for discovery_id in discovery_ids])
-
-
-async def announce_progress_change(
-    services: Services, connection: AsyncConnection, user_id: str
-) -> None:
-    """The user's progress changes in the transaction on `connection`: other processes
-    hear of it when it commits; `progress_changed_here` tells this one after the commit."""
-    await services.changes.announce_on_commit(connection, progress_topic(user_id))
-
-
-def progress_changed_here(services: Services, user_id: str) -> None:
-    """After a change `announce_progress_change` announced committed: this process's watchers."""
-    services.changes.deliver(progress_topic(user_id))

@@ -35,7 +35,7 @@ from db.engine import read_transaction, write_transaction
 from db.fast_reads import Reads
 from db.records import DiscoveryRecord, DiscoveryStatus
 from discovery import DiscoveryRequest
-from resolvers.changes import announce_discovery_change
+from resolvers.changes import discovery_topic
 from resolvers.discovery_codec import Discovery, decode, failure_of, research_step_data
 from resolvers.discovery_input import DiscoveryForm, check_discovery_form, question_hash
 from resolvers.discovery_jobs import DiscoveryJobs, announce, slot_is_free
@@ -148,7 +148,7 @@ async def _store_new_job(
         lease_owner=jobs.owner,
         lease_expires_at=jobs.lease_until(now),
     )
-    await announce_discovery_change(services, connection, job_id)
+    await services.changes.announce_on_commit(connection, discovery_topic(job_id))
     return record
 
 

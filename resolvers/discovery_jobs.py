@@ -24,10 +24,10 @@ also checks the caps on running jobs, per user and in total, under one lock
 by the transaction that decides on it, and its first attempt costs no
 transaction of its own.
 
-Every status change is announced by the transaction that makes it
-(`announce_discovery_change`: other processes hear of it when it commits), then
-goes through `announce`, which tells `Services.on_discovery_change` and this
-process's subscribers (`resolvers/changes.py`). Requests wait on a job by reading its row: as
+Every status change is announced by the transaction that makes it (other
+processes hear of it when it commits), then goes through `announce`, which
+tells `Services.on_discovery_change` and this process's subscribers
+(`resolvers/changes.py`). Requests wait on a job by reading its row: as
 soon as the job ends when it runs in this process; else when a change of the
 job is announced, or at the latest every `poll_seconds` (every
 `ANNOUNCED_POLL_SECONDS` when the change feed reaches across processes, where
@@ -65,11 +65,7 @@ from db.discovery_repository import get_discovery
 from db.engine import read_transaction, write_transaction
 from db.records import DiscoveryJob, DiscoveryRecord
 from discovery import DiscoveryRequest, normalise_url
-from resolvers.changes import (
-    announce_discovery_change,
-    discovery_changed_here,
-    discovery_topic,
-)
+from resolvers.changes import discovery_topic
 from resolvers.discovery_provider import ask_provider, policy_of
 from resolvers.discovery_rate_limit import prune_spent_reservations
 from resolvers.errors import ErrorCode, Problem
@@ -127,7 +123,7 @@ def process_owner() -> str:
 async def announce(services: Services, record: DiscoveryRecord, event: JobEvent | None) -> None:
     """The one place every status change of a discovery job goes through, once committed.
 
-    Its transaction announced it to the other processes (`announce_discovery_change`).
+    Its transaction announced it to the other processes.
     """
     if event is not None:
         services.record_job_event(event)
@@ -135,7 +131,7 @@ async def announce(services: Services, record: DiscoveryRecord, event: JobEvent 
         await services.on_discovery_change(record)
     except Exception:  # a listener's failure must not stop the job
         logger.exception("the discovery change listener failed for %s", record.id)
-    discovery_changed_here(services, record.id)
+    services.changes.deliver(discovery_topic(record.id))
 
 
 def _request_of(job: DiscoveryJob) -> DiscoveryRequest | None:
@@ -285,7 +281,9 @@ class DiscoveryJobs:
                         connection, job_id, self.owner, self.lease_until(now)
                     )
                     if started is not None:
-                        await announce_discovery_change(services, connection, job_id)
+                        await services.changes.announce_on_commit(
+                            connection, discovery_topic(job_id)
+                        )
                     return started
             await self._until_slot_freed()
 
@@ -341,7 +339,7 @@ class DiscoveryJobs:
                 failure=failure,
             )
             if record is not None:
-                await announce_discovery_change(services, connection, job_id)
+                await services.changes.announce_on_commit(connection, discovery_topic(job_id))
         if record is None:
             logger.warning("discovery job %s was taken from this process as it finished", job_id)
             return
@@ -426,7 +424,7 @@ class DiscoveryJobs:
                     message=_INTERRUPTED.message,
                 )
                 if failed is not None:
-                    await announce_discovery_change(services, connection, job_id)
+                    await services.changes.announce_on_commit(connection, discovery_topic(job_id))
             if failed is not None:
                 logger.warning("discovery job %s failed after %d attempts", job_id, job.attempts)
                 await announce(services, failed, JobEvent.FAILED)
@@ -434,7 +432,7 @@ class DiscoveryJobs:
         async with write_transaction(services.engine) as connection:
             taken = await take_over(connection, job_id, self.owner, now, self.lease_until(now))
             if taken is not None:
-                await announce_discovery_change(services, connection, job_id)
+                await services.changes.announce_on_commit(connection, discovery_topic(job_id))
         if taken is None:  # another process was quicker
             return False
         logger.info("took over discovery job %s from %s", job_id, job.lease_owner)
@@ -462,7 +460,9 @@ class DiscoveryJobs:
             async with write_transaction(services.engine) as connection:
                 released = await release_jobs(connection, held, self.owner, services.clock())
                 for record in released:
-                    await announce_discovery_change(services, connection, record.id)
+                    await services.changes.announce_on_commit(
+                        connection, discovery_topic(record.id)
+                    )
         except Exception as error:  # their leases expire by themselves
             logger.warning(
                 "could not hand back %d discovery jobs (%s); they are taken over once their"

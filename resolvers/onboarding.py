@@ -27,9 +27,8 @@ from db.progress_repository import (
 from db.records import ProgressRecord
 from resolvers import rules
 from resolvers.changes import (
-    announce_progress_change,
     discoveries_deleted,
-    progress_changed_here,
+    progress_topic,
 )
 from resolvers.discovery import research_step_input
 from resolvers.errors import ConflictError, Problem, RuleViolationError
@@ -101,8 +100,8 @@ async def _change(
                 if after == before:
                     return Outcome(before, problems)
                 await save_progress(connection, before, after)
-                await announce_progress_change(services, connection, user_id)
-            progress_changed_here(services, user_id)
+                await services.changes.announce_on_commit(connection, progress_topic(user_id))
+            services.changes.deliver(progress_topic(user_id))
             return Outcome(replace(after, version=before.version + 1), problems)
         except StaleProgressError:
             # Back off with jitter so the writers that collided do not collide again.
