@@ -88,6 +88,11 @@ async def insert_discovery(
 async def _first_discovery(
     source: AsyncConnection | Reads, statement: Select[Any], parameters: dict[str, Any]
 ) -> DiscoveryRecord | None:
+    """The discovery of the statement's first row, if any.
+
+    `source`, for every read here that takes one: a transaction's connection, or
+    the fast reads outside any.
+    """
     rows = await fetch_all(source, statement, parameters)
     return discovery_record(rows[0]) if rows else None
 
@@ -100,10 +105,7 @@ _GET_DISCOVERY = select(*DISCOVERY_COLUMNS).where(
 async def get_discovery(
     source: AsyncConnection | Reads, user_id: str, discovery_id: str
 ) -> DiscoveryRecord | None:
-    """The discovery if it exists and belongs to `user_id`; None otherwise.
-
-    `source`: a transaction's connection, or the fast reads outside any.
-    """
+    """The discovery if it exists and belongs to `user_id`; None otherwise."""
     parameters = {"discovery_id": discovery_id, "user_id": user_id}
     return await _first_discovery(source, _GET_DISCOVERY, parameters)
 
@@ -118,10 +120,7 @@ _FIND_ACTIVE = select(*DISCOVERY_COLUMNS).where(
 async def find_active(
     source: AsyncConnection | Reads, user_id: str, question_hash: str
 ) -> DiscoveryRecord | None:
-    """The user's PENDING or RUNNING job for that question, if there is one (at most one).
-
-    `source`: a transaction's connection, or the fast reads outside any.
-    """
+    """The user's PENDING or RUNNING job for that question, if there is one (at most one)."""
     parameters = {"user_id": user_id, "question_hash": question_hash}
     return await _first_discovery(source, _FIND_ACTIVE, parameters)
 
@@ -196,10 +195,7 @@ async def find_active_or_recent_identical(
     since: datetime,
 ) -> DiscoveryRecord | None:
     """The user's job under way for the question, else the newest completed discovery
-    of the same request made at or after `since`; in one statement.
-
-    `source`: a transaction's connection, or the fast reads outside any.
-    """
+    of the same request made at or after `since`; in one statement."""
     parameters: dict[str, Any] = {
         "user_id": user_id,
         "question_hash": question_hash,
