@@ -107,6 +107,7 @@ class Measurement:
     p99_ms: float
     errors: int
     cpu_ms_per_request: float
+    machine_cores_busy: float
 
 
 def graphql_body(query: str, variables: Mapping[str, Any] | None = None) -> str:
@@ -188,6 +189,18 @@ def cpu_seconds(root_pid: int) -> float:
         if fields is not None:
             ticks += int(fields[11]) + int(fields[12])  # utime, stime
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu_seconds() -> tuple[float, float]:
+    """CPU seconds every core of the machine has spent busy, and in all, since boot.
+
+    From /proc/stat's first line (user nice system idle iowait irq softirq steal):
+    whether a scenario left the machine any core to give a second worker.
+    """
+    ticks = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = ticks[3] + ticks[4]
+    per_second = os.sysconf("SC_CLK_TCK")
+    return (sum(ticks) - idle) / per_second, sum(ticks) / per_second
 
 
 def uvicorn(factory: str, port: int, workers: int) -> list[str]:
@@ -299,6 +312,8 @@ class WrkRun:
     requests: int
     cpu_seconds: float
     """What the app's processes spent during the measured part."""
+    machine_cores_busy: float
+    """How many of the machine's cores were busy on average (app, wrk, database, the rest)."""
 
 
 def run_wrk(
@@ -315,10 +330,13 @@ def run_wrk(
     common = [wrk, f"-t{threads}", f"-c{connections}", "-s", str(script), "--latency"]
     subprocess.run([*common, f"-d{warmup}s", url], check=True, capture_output=True)
     cpu_before = cpu_seconds(app_pid)
+    busy_before, all_before = machine_cpu_seconds()
     output = subprocess.run(
         [*common, f"-d{duration}s", url], check=True, capture_output=True, text=True
     ).stdout
     cpu_spent = cpu_seconds(app_pid) - cpu_before
+    busy_after, all_after = machine_cpu_seconds()
+    cores_busy = (busy_after - busy_before) / (all_after - all_before) * (os.cpu_count() or 1)
     requests = int(_field(r"(\d+) requests in", output))
     rate = float(_field(r"Requests/sec:\s+([\d.]+)", output))
     # Anchored: "+/- Stdev" columns such as "68.50%" would match a bare "50%".
@@ -329,7 +347,7 @@ def run_wrk(
     errors = int(errors_match.group(1)) if errors_match else 0
     if socket_errors:
         errors += sum(int(n) for n in re.findall(r"\d+", socket_errors.group(1)))
-    return WrkRun(rate, p50, p99, errors, requests, cpu_spent)
+    return WrkRun(rate, p50, p99, errors, requests, cpu_spent, cores_busy)
 
 
 # -- the run ----------------------------------------------------------------------
@@ -458,6 +476,7 @@ def measure_config(
                 run.p99_ms,
                 run.errors,
                 run.cpu_seconds * 1000 / max(run.requests, 1),
+                run.machine_cores_busy,
             )
             print(_row(measurement), flush=True)
             results.append(measurement)
@@ -468,7 +487,7 @@ def _row(m: Measurement) -> str:
     return (
         f"| {m.scenario} | {m.database} | {m.workers} | {m.connections}"
         f" | {m.requests_per_second:,.0f} | {m.cpu_ms_per_request:.3f}"
-        f" | {m.p50_ms:.2f} | {m.p99_ms:.2f} | {m.errors} |"
+        f" | {m.p50_ms:.2f} | {m.p99_ms:.2f} | {m.errors} | {m.machine_cores_busy:.2f} |"
     )
 
 
@@ -621,11 +640,18 @@ def summary(results: list[Measurement], args: argparse.Namespace) -> list[str]:
                 f" | {_find(results, CACHE_HIT_ONE, kind, workers).p50_ms:.2f} |"
             )
     if 1 in args.workers and 2 in args.workers:
-        lines += ["", "| database | scenario | 2 workers / 1 worker (req/s) |", "|---|---|---|"]
+        lines += [
+            "",
+            "| database | scenario | 2 workers / 1 worker (req/s) | machine cores busy, 1 / 2"
+            f" workers (of {os.cpu_count()}) |",
+            "|---|---|---|---|",
+        ]
         for kind in args.databases:
             for scenario in SCENARIOS:
+                one, two = (_find(results, scenario, kind, n) for n in (1, 2))
                 lines.append(
-                    f"| {kind} | {scenario} | {_ratio_of_workers(results, kind, scenario):.2f}x |"
+                    f"| {kind} | {scenario} | {_ratio_of_workers(results, kind, scenario):.2f}x"
+                    f" | {one.machine_cores_busy:.2f} / {two.machine_cores_busy:.2f} |"
                 )
     return lines
 
@@ -680,8 +706,8 @@ def code_measured() -> str:
 
 SCENARIO_HEADER = [
     "| scenario | database | workers | connections | req/s | CPU ms per request"
-    " | p50 ms | p99 ms | errors |",
-    "|---|---|---|---|---|---|---|---|---|",
+    " | p50 ms | p99 ms | errors | machine cores busy |",
+    "|---|---|---|---|---|---|---|---|---|---|",
 ]
 
 
