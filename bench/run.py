@@ -84,7 +84,7 @@ class Load:
     body: str | None
 
 
-App = Literal["service", "rest", "ceiling"]
+App = Literal["service", "rest", "ceiling", "provider"]
 
 
 @dataclass(frozen=True)
@@ -131,6 +131,8 @@ DISCOVERY = "discoverCompetitors (50 ms provider)"
 CACHE_HIT = "discovery cache hit"
 DISCOVERY_ONE = "discoverCompetitors (50 ms provider; 1 connection)"
 CACHE_HIT_ONE = "discovery cache hit (1 connection)"
+# What "above the provider" is above: the fake provider as a client of its own sees it.
+PROVIDER_ONE = "the fake provider alone (50 ms; 1 connection)"
 
 _DISCOVER_NEW = graphql_load(
     DISCOVER, {"input": {"userUrl": SITE, "numResults": 10, "refresh": True}}
@@ -150,6 +152,11 @@ SCENARIOS: dict[str, Scenario] = {
     CACHE_HIT: Scenario("service", _DISCOVER_CACHED),
     DISCOVERY_ONE: Scenario("service", _DISCOVER_NEW, connections=1),
     CACHE_HIT_ONE: Scenario("service", _DISCOVER_CACHED, connections=1),
+    PROVIDER_ONE: Scenario(
+        "provider",
+        Load("POST", "/findSimilar", json.dumps({"url": SITE, "numResults": 10})),
+        connections=1,
+    ),
 }
 
 
@@ -427,7 +434,9 @@ def measure_config(
             )
             return started.pid
 
-        start("provider", uvicorn("bench.fake_provider:create_app", ports["provider"], 1), "/docs")
+        provider_pid = start(
+            "provider", uvicorn("bench.fake_provider:create_app", ports["provider"], 1), "/docs"
+        )
         service_command = [
             str(VENV_BIN / "onboarding-api"),
             "serve",
@@ -447,6 +456,7 @@ def measure_config(
                 uvicorn("bench.ceiling:create_app", ports["ceiling"], workers),
                 "/docs",
             ),
+            "provider": provider_pid,
         }
         if workers == args.workers[0]:
             seed(bases["service"], tokens)
@@ -545,6 +555,11 @@ def _cpu_ratio(results: list[Measurement], kind: str) -> float:
     )
 
 
+def _above_provider(results: list[Measurement], kind: str, workers: int) -> float:
+    provider = _find(results, PROVIDER_ONE, kind, workers).p50_ms
+    return _find(results, DISCOVERY_ONE, kind, workers).p50_ms - provider
+
+
 def _least_scaling(results: list[Measurement], kind: str) -> float:
     # One connection is one request at a time: a latency, which more workers cannot
     # raise. Scaling is about the loads that can keep two workers busy.
@@ -581,8 +596,9 @@ TARGETS = [
         lambda r, k: _ratio(r, k, COMPLETE, REST_WRITE),
     ),
     Target(
-        "discoverCompetitors p50 above the provider, 1 connection (<= 5 ms)",
-        lambda r, k: _find(r, DISCOVERY_ONE, k, 1).p50_ms - PROVIDER_LATENCY_MS,
+        "discoverCompetitors p50 above the provider's own p50 (measured alone in this run),"
+        " 1 connection (<= 5 ms)",
+        lambda r, k: _above_provider(r, k, 1),
     ),
     Target(
         "discovery cache hit p50, 1 connection (<= 2 ms)",
@@ -618,7 +634,8 @@ def summary(results: list[Measurement], args: argparse.Namespace) -> list[str]:
     lines = [
         "| database | workers | progress / naive REST (req/s) | progress / naive REST"
         " (CPU ms per request) | progress / ceiling (req/s) | progress p99 ms (16 conns)"
-        " | step write / naive REST write (req/s) | discovery p50 above provider, ms (1 conn)"
+        " | step write / naive REST write (req/s) | discovery p50 above the provider's p50"
+        f" (above {PROVIDER_LATENCY_MS} ms), ms (1 conn)"
         " | cache hit p50 ms (1 conn) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -627,7 +644,7 @@ def summary(results: list[Measurement], args: argparse.Namespace) -> list[str]:
             progress = _find(results, PROGRESS, kind, workers)
             rest = _find(results, REST_PROGRESS, kind, workers)
             discovery = _find(results, DISCOVERY_ONE, kind, workers)
-            above_provider = discovery.p50_ms - PROVIDER_LATENCY_MS
+            above_nominal = discovery.p50_ms - PROVIDER_LATENCY_MS
             lines.append(
                 f"| {kind} | {workers}"
                 f" | {_ratio(results, kind, PROGRESS, REST_PROGRESS, workers):.2f}x"
@@ -636,7 +653,7 @@ def summary(results: list[Measurement], args: argparse.Namespace) -> list[str]:
                 f" | {_ratio(results, kind, PROGRESS, CEILING, workers):.0%}"
                 f" | {progress.p99_ms:.2f}"
                 f" | {_ratio(results, kind, COMPLETE, REST_WRITE, workers):.2f}x"
-                f" | {above_provider:.2f}"
+                f" | {_above_provider(results, kind, workers):.2f} ({above_nominal:.2f})"
                 f" | {_find(results, CACHE_HIT_ONE, kind, workers).p50_ms:.2f} |"
             )
     if 1 in args.workers and 2 in args.workers:
@@ -647,7 +664,9 @@ def summary(results: list[Measurement], args: argparse.Namespace) -> list[str]:
             "|---|---|---|---|",
         ]
         for kind in args.databases:
-            for scenario in SCENARIOS:
+            for scenario, shape in SCENARIOS.items():
+                if shape.app == "provider":  # one process in every configuration
+                    continue
                 one, two = (_find(results, scenario, kind, n) for n in (1, 2))
                 lines.append(
                     f"| {kind} | {scenario} | {_ratio_of_workers(results, kind, scenario):.2f}x"
