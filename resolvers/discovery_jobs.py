@@ -249,12 +249,7 @@ class DiscoveryJobs:
             async with asyncio.TaskGroup() as group:
                 lease = group.create_task(self._hold_lease(services, job_id))
                 try:
-                    if not running:
-                        started = await self._wait_for_slot(services, user_id, job_id)
-                        running = started is not None
-                        if started is not None:
-                            await announce(services, started.record, None)
-                    if running:
+                    if running or await self._wait_for_slot(services, user_id, job_id):
                         answer = (
                             _INTERRUPTED
                             if request is None
@@ -269,22 +264,25 @@ class DiscoveryJobs:
             return None
         return answer
 
-    async def _wait_for_slot(
-        self, services: Services, user_id: str, job_id: str
-    ) -> DiscoveryJob | None:
-        """Make the job RUNNING once the caps allow; None if it is no longer this process's."""
+    async def _wait_for_slot(self, services: Services, user_id: str, job_id: str) -> bool:
+        """Make the job RUNNING once the caps allow, and announce it; False if it is no
+        longer this process's."""
         while True:
             async with write_transaction(services.engine) as connection:
                 now = services.clock()
-                if await slot_is_free(connection, services, user_id, now):
-                    started = await start_running(
-                        connection, job_id, self.owner, self.lease_until(now)
-                    )
-                    if started is not None:
-                        await services.changes.announce_on_commit(
-                            connection, discovery_topic(job_id)
-                        )
-                    return started
+                free = await slot_is_free(connection, services, user_id, now)
+                started = (
+                    await start_running(connection, job_id, self.owner, self.lease_until(now))
+                    if free
+                    else None
+                )
+                if started is not None:
+                    await services.changes.announce_on_commit(connection, discovery_topic(job_id))
+            if started is not None:
+                await announce(services, started.record, None)
+                return True
+            if free:  # a slot, but the job is no longer held here in PENDING
+                return False
             await self._until_slot_freed()
 
     async def _until_slot_freed(self) -> None:
