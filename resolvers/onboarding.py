@@ -26,10 +26,7 @@ from db.progress_repository import (
 )
 from db.records import ProgressRecord
 from resolvers import rules
-from resolvers.changes import (
-    discoveries_deleted,
-    progress_topic,
-)
+from resolvers.changes import discoveries_deleted, progress_topic
 from resolvers.discovery import research_step_input
 from resolvers.errors import ConflictError, Problem, RuleViolationError
 from resolvers.services import Services
