@@ -42,9 +42,5 @@ def logging_config(level: str = "INFO") -> dict[str, Any]:
             "uvicorn": {"handlers": [], "propagate": True},
             "uvicorn.error": {"handlers": [], "propagate": True},
             "uvicorn.access": {"handlers": [], "propagate": True},
-            # httpx logs every provider and JWKS call at INFO; our own metrics and
-            # provider errors already say what matters.
-            "httpx": {"level": "WARNING"},
-            "httpcore": {"level": "WARNING"},
         },
     }

@@ -5,21 +5,21 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.deprecated_usage_ledger import DeprecatedUsageLedger
 from app.deprecation import DeprecatedUsageDesk, DeprecationNotice
 from app.metrics import Metrics
+from app.outbound_http import OutboundSession
 from app.secret_keys import secret_box_for
 from app.settings import Settings
 from auth import (
+    JWKS_FETCH_TIMEOUT_SECONDS,
     DevIssuer,
     JWKSCache,
     JWKSFetcher,
     TokenVerifier,
     http_jwks_fetcher,
-    jwks_http_client,
 )
 from db.change_feed import change_feed_for
 from db.engine import create_engine
@@ -32,8 +32,10 @@ from schema import DocumentCaches
 
 logger = logging.getLogger(__name__)
 
-# For the competitor provider only: the issuer's keys have a client of their own.
-PROVIDER_HTTP_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+# For the competitor provider only: the issuer's keys have a session of their own.
+PROVIDER_HTTP_CONNECTIONS = 100
+# Key fetches are single-flight (one at a time per cache), so a tiny pool is plenty.
+JWKS_HTTP_CONNECTIONS = 2
 
 
 @dataclass
@@ -44,10 +46,10 @@ class Runtime:
     jwks: JWKSCache
     metrics: Metrics
     dev_issuer: DevIssuer | None
-    http_client: httpx.AsyncClient
+    provider_http: OutboundSession
     document_caches: DocumentCaches
     deprecations: DeprecatedUsageDesk
-    jwks_http_client: httpx.AsyncClient | None
+    jwks_http: OutboundSession | None
 
     @property
     def discovery_jobs(self) -> DiscoveryJobs:
@@ -69,9 +71,9 @@ class Runtime:
         await self.deprecations.ledger.stop()
         await self.services.changes.close()
         self.metrics.close()
-        await self.http_client.aclose()
-        if self.jwks_http_client is not None:
-            await self.jwks_http_client.aclose()
+        await self.provider_http.close()
+        if self.jwks_http is not None:
+            await self.jwks_http.close()
         await self.services.reads.close()
         await self.services.engine.dispose()
         logger.info("database connection pool closed")
@@ -79,9 +81,12 @@ class Runtime:
 
 def build_runtime(settings: Settings, metrics: Metrics) -> Runtime:
     """Make the engine, keys and verifier; nothing here touches the network."""
-    http_client = httpx.AsyncClient(timeout=httpx.Timeout(10.0), limits=PROVIDER_HTTP_LIMITS)
+    # The provider's calls each carry their own timeout, within the discovery's.
+    provider_http = OutboundSession(
+        connections=PROVIDER_HTTP_CONNECTIONS, timeout_seconds=settings.provider_timeout_seconds
+    )
     dev_issuer: DevIssuer | None = None
-    jwks_client: httpx.AsyncClient | None = None
+    jwks_http: OutboundSession | None = None
     fetch_keys: JWKSFetcher
     if settings.jwks_url is None:
         dev_issuer = DevIssuer.load_or_create(settings.data_dir)
@@ -90,8 +95,10 @@ def build_runtime(settings: Settings, metrics: Metrics) -> Runtime:
     else:
         if not settings.jwt_issuer:
             raise ValueError("ONBOARDING_JWT_ISSUER is required with ONBOARDING_JWKS_URL")
-        jwks_client = jwks_http_client()
-        fetch_keys = http_jwks_fetcher(settings.jwks_url, jwks_client)
+        jwks_http = OutboundSession(
+            connections=JWKS_HTTP_CONNECTIONS, timeout_seconds=JWKS_FETCH_TIMEOUT_SECONDS
+        )
+        fetch_keys = http_jwks_fetcher(settings.jwks_url, jwks_http)
         issuer = settings.jwt_issuer
     jwks = JWKSCache(
         fetch_keys,
@@ -111,7 +118,7 @@ def build_runtime(settings: Settings, metrics: Metrics) -> Runtime:
         engine=engine,
         secret_box=secret_box_for(settings),
         discovery=DiscoveryPolicy(
-            provider=metrics.measured(_competitor_provider(settings, engine, http_client)),
+            provider=metrics.measured(_competitor_provider(settings, engine, provider_http)),
             timeout_seconds=settings.provider_timeout_seconds,
             per_minute=settings.discoveries_per_minute,
             running_per_user=settings.discoveries_running_per_user,
@@ -137,7 +144,7 @@ def build_runtime(settings: Settings, metrics: Metrics) -> Runtime:
         jwks=jwks,
         metrics=metrics,
         dev_issuer=dev_issuer,
-        http_client=http_client,
+        provider_http=provider_http,
         document_caches=DocumentCaches.bounded(settings.document_cache_bytes),
         deprecations=DeprecatedUsageDesk(
             notice=DeprecationNotice(
@@ -148,12 +155,12 @@ def build_runtime(settings: Settings, metrics: Metrics) -> Runtime:
                 engine, flush_seconds=settings.deprecated_usage_flush_seconds
             ),
         ),
-        jwks_http_client=jwks_client,
+        jwks_http=jwks_http,
     )
 
 
 def _competitor_provider(
-    settings: Settings, engine: AsyncEngine, http_client: httpx.AsyncClient
+    settings: Settings, engine: AsyncEngine, session: OutboundSession
 ) -> CompetitorProvider:
     if settings.resolved_competitor_provider == "catalog":
         return catalog_provider(engine)
@@ -162,7 +169,7 @@ def _competitor_provider(
     key = settings.exa_api_key.get_secret_value() if settings.exa_api_key else ""
     return ExaProvider(
         key,
-        client=http_client,
+        session=session,
         base_url=settings.exa_base_url,
         timeout=settings.provider_timeout_seconds,
     )

@@ -8,11 +8,12 @@ provider in development.
 from auth.bearer import bearer_token
 from auth.dev_issuer import DevIssuer
 from auth.errors import InvalidTokenError, JWKSFetchError, JWKSUnavailableError
-from auth.jwks import JWKSCache, JWKSFetcher, http_jwks_fetcher, jwks_http_client
+from auth.jwks import JWKS_FETCH_TIMEOUT_SECONDS, JWKSCache, JWKSFetcher, http_jwks_fetcher
 from auth.user import AuthenticatedUser
 from auth.verifier import MAX_TOKEN_LENGTH, TokenVerifier, authenticate
 
 __all__ = [
+    "JWKS_FETCH_TIMEOUT_SECONDS",
     "MAX_TOKEN_LENGTH",
     "AuthenticatedUser",
     "DevIssuer",
@@ -25,5 +26,4 @@ __all__ = [
     "authenticate",
     "bearer_token",
     "http_jwks_fetcher",
-    "jwks_http_client",
 ]

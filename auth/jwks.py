@@ -13,54 +13,45 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-import httpx
+import aiohttp
 import jwt
+import orjson
 
 from auth.errors import InvalidTokenError, JWKSFetchError, JWKSUnavailableError
 
-__all__ = ["JWKSCache", "JWKSFetcher", "http_jwks_fetcher", "jwks_http_client"]
+__all__ = ["JWKS_FETCH_TIMEOUT_SECONDS", "JWKSCache", "JWKSFetcher", "http_jwks_fetcher"]
 
 logger = logging.getLogger(__name__)
 
 JWKSFetcher = Callable[[], Awaitable[Mapping[str, Any]]]
 
 JWKS_FETCH_TIMEOUT_SECONDS = 5.0
-# Fetches are single-flight (one at a time per cache), so a tiny pool is plenty.
-JWKS_HTTP_LIMITS = httpx.Limits(max_connections=2, max_keepalive_connections=1)
 
 
-def jwks_http_client() -> httpx.AsyncClient:
-    """An HTTP client for the issuer's keys and nothing else.
-
-    Sharing a pool with other services would let their slow calls (a provider
-    stalling for its whole timeout) hold every connection, so a key fetch would
-    wait for one and fail: tokens signed with a freshly rotated key refused.
-    """
-    return httpx.AsyncClient(
-        limits=JWKS_HTTP_LIMITS, timeout=httpx.Timeout(JWKS_FETCH_TIMEOUT_SECONDS)
-    )
-
-
-def http_jwks_fetcher(url: str, client: httpx.AsyncClient) -> JWKSFetcher:
+def http_jwks_fetcher(url: str, session: Callable[[], aiohttp.ClientSession]) -> JWKSFetcher:
     """A fetcher for `JWKSCache` that GETs the JWKS document at `url`.
 
-    Give it a client of its own (`jwks_http_client`).
+    Give it a session of its own: sharing a pool with other services would let
+    their slow calls (a provider stalling for its whole timeout) hold every
+    connection, so a key fetch would wait for one and fail, and tokens signed
+    with a freshly rotated key would be refused.
     """
 
     async def fetch() -> Mapping[str, Any]:
         try:
-            response = await client.get(
+            async with session().get(
                 url,
                 headers={"Accept": "application/json"},
-                timeout=JWKS_FETCH_TIMEOUT_SECONDS,
-            )
-        except httpx.HTTPError as exc:
+                timeout=aiohttp.ClientTimeout(total=JWKS_FETCH_TIMEOUT_SECONDS),
+            ) as response:
+                if response.status != 200:
+                    raise JWKSFetchError(f"JWKS endpoint {url} answered HTTP {response.status}")
+                content = await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
             raise JWKSFetchError(f"JWKS request to {url} failed: {type(exc).__name__}") from exc
-        if response.status_code != httpx.codes.OK:
-            raise JWKSFetchError(f"JWKS endpoint {url} answered HTTP {response.status_code}")
         try:
-            document = response.json()
-        except ValueError as exc:
+            document = orjson.loads(content)
+        except orjson.JSONDecodeError as exc:
             raise JWKSFetchError(f"JWKS endpoint {url} did not answer JSON") from exc
         if not isinstance(document, dict):
             raise JWKSFetchError(f"JWKS endpoint {url} did not answer a JSON object")

@@ -23,13 +23,15 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
+import aiohttp
+import orjson
 
 from discovery import errors
 from discovery.models import (
@@ -97,7 +99,11 @@ def _results(payload: object) -> list[Mapping[str, Any]]:
 
 
 class ExaProvider:
-    """A CompetitorProvider backed by Exa (findSimilar + search)."""
+    """A CompetitorProvider backed by Exa (findSimilar + search).
+
+    `session` is asked for the aiohttp session at every call: aiohttp ties a
+    session to the running event loop, which does not run yet when this is made.
+    """
 
     name = "exa"
 
@@ -105,14 +111,14 @@ class ExaProvider:
         self,
         api_key: str,
         *,
-        client: httpx.AsyncClient,
+        session: Callable[[], aiohttp.ClientSession],
         base_url: str = "https://api.exa.ai",
         timeout: float = 30.0,
         max_retries: int = 3,
         backoff_base: float = 0.5,
     ) -> None:
         self._api_key = api_key
-        self._client = client
+        self._session = session
         self._base_url = base_url.rstrip("/")
         self._timeout = timeout
         self._max_retries = max(0, max_retries)
@@ -291,36 +297,36 @@ class ExaProvider:
 
     async def _post(self, path: str, body: Mapping[str, Any], deadline: float) -> object:
         url = f"{self._base_url}{path}"
-        headers = {"x-api-key": self._api_key, "accept": "application/json"}
+        headers = {
+            "x-api-key": self._api_key,
+            "accept": "application/json",
+            "content-type": "application/json",
+        }
+        data = orjson.dumps(body)
         for attempt in range(self._max_retries + 1):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError
+            status: int | None = None  # an error status; None when the call was lost
             retry_after: float | None = None
             try:
-                response = await self._client.post(
-                    url, json=body, headers=headers, timeout=remaining
+                async with self._session().post(
+                    url, data=data, headers=headers, timeout=aiohttp.ClientTimeout(total=remaining)
+                ) as response:
+                    if 200 <= response.status < 300:
+                        return self._json_of(await response.read())
+                    status = response.status
+                    retry_after = parse_retry_after(response.headers.get("retry-after"))
+            except (aiohttp.ClientError, TimeoutError):
+                pass  # a lost connection, or this call's own timeout: retried within the deadline
+            if status in (401, 403):
+                raise errors.ProviderMisconfiguredError(
+                    "The search provider rejected our credentials; check its API key."
                 )
-            except httpx.TransportError:
-                pass
-            else:
-                status = response.status_code
-                if 200 <= status < 300:
-                    try:
-                        return response.json()
-                    except ValueError:
-                        raise errors.ProviderUnavailableError(
-                            "The search provider sent an answer we could not read."
-                        ) from None
-                if status in (401, 403):
-                    raise errors.ProviderMisconfiguredError(
-                        "The search provider rejected our credentials; check its API key."
-                    )
-                if status not in _RETRY_STATUSES:
-                    raise errors.ProviderUnavailableError(
-                        f"The search provider refused the request (HTTP {status})."
-                    )
-                retry_after = parse_retry_after(response.headers.get("retry-after"))
+            if status is not None and status not in _RETRY_STATUSES:
+                raise errors.ProviderUnavailableError(
+                    f"The search provider refused the request (HTTP {status})."
+                )
             if attempt == self._max_retries:
                 break
             wait = retry_after if retry_after is not None else self._backoff_base * 2**attempt
@@ -332,3 +338,18 @@ class ExaProvider:
         raise errors.ProviderUnavailableError(
             "The search provider is unavailable right now; please try again later."
         )
+
+    @staticmethod
+    def _json_of(content: bytes) -> object:
+        try:
+            return orjson.loads(content)
+        except orjson.JSONDecodeError:
+            pass
+        # What only `json` reads (NaN and Infinity, lone surrogates) is read as it was
+        # before orjson; each value is checked and sanitised after either.
+        try:
+            return json.loads(content)
+        except ValueError:
+            raise errors.ProviderUnavailableError(
+                "The search provider sent an answer we could not read."
+            ) from None

@@ -5,18 +5,19 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
+from app.outbound_http import OutboundSession
 from auth import JWKSCache, TokenVerifier, http_jwks_fetcher
 from tests.support.clock import FakeClock
 from tests.support.jwks_server import DEFAULT_ISSUER, JWKSServer, SigningKey, TrustedIssuer, mint
 
 
 @pytest.fixture
-async def http_client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
+async def http_session() -> AsyncIterator[OutboundSession]:
+    session = OutboundSession(connections=2, timeout_seconds=5)
+    yield session
+    await session.close()
 
 
 @pytest.fixture
@@ -32,10 +33,10 @@ def wall_clock() -> FakeClock:
 
 @pytest.fixture
 def key_cache(
-    jwks_server: JWKSServer, http_client: httpx.AsyncClient, clock: FakeClock
+    jwks_server: JWKSServer, http_session: OutboundSession, clock: FakeClock
 ) -> JWKSCache:
     return JWKSCache(
-        http_jwks_fetcher(jwks_server.url, http_client),
+        http_jwks_fetcher(jwks_server.url, http_session),
         refresh_interval=300,
         unknown_kid_cooldown=30,
         clock=clock,

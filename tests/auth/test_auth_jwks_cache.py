@@ -7,9 +7,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
 import pytest
 
+from app.outbound_http import OutboundSession
 from auth import (
     InvalidTokenError,
     JWKSCache,
@@ -135,7 +135,7 @@ async def test_cached_key_keeps_verifying_while_issuer_is_down(
     assert (await verifier.verify(mint(signing_key))).id == "user-a"
     assert key_cache.fetch_count == 2
     assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
-        f"could not fetch the issuer's JWKS: JWKS request to {jwks_server.url} failed: ConnectError"
+        f"could not fetch the issuer's JWKS: JWKS request to {jwks_server.url} failed: ClientConnectorError"
     ]
     assert await key_cache.ready()
     # And the failed refresh is not retried on every request
@@ -249,27 +249,28 @@ async def test_set_without_usable_keys_counts_as_a_failed_fetch(
 
 
 async def test_http_fetcher_rejects_non_200(
-    jwks_server: JWKSServer, http_client: httpx.AsyncClient
+    jwks_server: JWKSServer, http_session: OutboundSession
 ) -> None:
-    fetch = http_jwks_fetcher(jwks_server.url + ".missing", http_client)
+    fetch = http_jwks_fetcher(jwks_server.url + ".missing", http_session)
     with pytest.raises(JWKSFetchError, match="HTTP 404"):
         await fetch()
 
 
-async def test_http_fetcher_rejects_non_json() -> None:
-    transport = httpx.MockTransport(lambda request: httpx.Response(200, text="<html>"))
-    async with httpx.AsyncClient(transport=transport) as client:
-        fetch = http_jwks_fetcher("https://issuer.test/.well-known/jwks.json", client)
-        with pytest.raises(JWKSFetchError, match="did not answer JSON"):
-            await fetch()
+async def test_http_fetcher_rejects_non_json(
+    jwks_server: JWKSServer, http_session: OutboundSession
+) -> None:
+    jwks_server.page_instead = b"<html>"
+    fetch = http_jwks_fetcher(jwks_server.url, http_session)
+    with pytest.raises(JWKSFetchError, match="did not answer JSON"):
+        await fetch()
 
 
 async def test_http_fetcher_reports_connection_failure(
-    jwks_server: JWKSServer, http_client: httpx.AsyncClient
+    jwks_server: JWKSServer, http_session: OutboundSession
 ) -> None:
     jwks_server.stop()
-    with pytest.raises(JWKSFetchError, match="ConnectError"):
-        await http_jwks_fetcher(jwks_server.url, http_client)()
+    with pytest.raises(JWKSFetchError, match="ClientConnectorError"):
+        await http_jwks_fetcher(jwks_server.url, http_session)()
 
 
 async def test_verifier_does_not_fetch_for_a_foreign_issuer_even_when_cold(

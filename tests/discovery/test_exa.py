@@ -6,9 +6,9 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 
+from app.outbound_http import OutboundSession
 from discovery import (
     DiscoveryRequest,
     ExaProvider,
@@ -23,9 +23,10 @@ KEY = "test-key"
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as c:
-        yield c
+async def session() -> AsyncIterator[OutboundSession]:
+    outbound = OutboundSession(connections=10, timeout_seconds=30)
+    yield outbound
+    await outbound.close()
 
 
 def acme_request(num_results: int = 25) -> DiscoveryRequest:
@@ -37,11 +38,11 @@ def acme_request(num_results: int = 25) -> DiscoveryRequest:
     )
 
 
-def provider(client: httpx.AsyncClient, base_url: str, **kwargs: float) -> ExaProvider:
+def provider(session: OutboundSession, base_url: str, **kwargs: float) -> ExaProvider:
     options: dict[str, float] = {"timeout": 5.0, "backoff_base": 0.01, **kwargs}
     return ExaProvider(
         KEY,
-        client=client,
+        session=session,
         base_url=base_url,
         timeout=options["timeout"],
         max_retries=int(options.get("max_retries", 3)),
@@ -49,11 +50,11 @@ def provider(client: httpx.AsyncClient, base_url: str, **kwargs: float) -> ExaPr
     )
 
 
-async def test_request_carries_key_exclusion_and_contents(client: httpx.AsyncClient) -> None:
+async def test_request_carries_key_exclusion_and_contents(session: OutboundSession) -> None:
     # given a fake Exa
     with run_fake_exa(FakeExaConfig(api_key=KEY)) as fake:
         # when competitors are discovered for acme.com
-        await provider(client, fake.base_url).discover(acme_request())
+        await provider(session, fake.base_url).discover(acme_request())
         # then the first findSimilar call carries the key, the exclusion and contents
         first = fake.calls("/findSimilar")[0]
     assert first.headers["x-api-key"] == KEY
@@ -67,11 +68,11 @@ async def test_request_carries_key_exclusion_and_contents(client: httpx.AsyncCli
     assert "query" in contents["summary"]
 
 
-async def test_asking_for_25_gives_25_without_own_domain(client: httpx.AsyncClient) -> None:
+async def test_asking_for_25_gives_25_without_own_domain(session: OutboundSession) -> None:
     # given a fake whose pages always include acme.com and blog.acme.com
     with run_fake_exa(FakeExaConfig(api_key=KEY)) as fake:
         # when 25 competitors are requested
-        result = await provider(client, fake.base_url).discover(acme_request(25))
+        result = await provider(session, fake.base_url).discover(acme_request(25))
         calls = fake.calls("/findSimilar")
     # then 25 distinct competitors come back, none on the user's site
     assert len(result.competitors) == 25
@@ -92,33 +93,33 @@ async def test_asking_for_25_gives_25_without_own_domain(client: httpx.AsyncClie
     assert 0.0 <= first.relevance_score <= 1.0
 
 
-async def test_100_results_are_honoured(client: httpx.AsyncClient) -> None:
+async def test_100_results_are_honoured(session: OutboundSession) -> None:
     # given a fake with plenty of competitors
     with run_fake_exa(FakeExaConfig(api_key=KEY)) as fake:
         # when the maximum is requested
-        result = await provider(client, fake.base_url).discover(acme_request(100))
+        result = await provider(session, fake.base_url).discover(acme_request(100))
         first = fake.calls("/findSimilar")[0]
     # then all 100 are asked for in one call and returned
     assert first.body["numResults"] == 100
     assert len(result.competitors) == 100
 
 
-async def test_shortfall_is_reported_when_provider_runs_dry(client: httpx.AsyncClient) -> None:
+async def test_shortfall_is_reported_when_provider_runs_dry(session: OutboundSession) -> None:
     # given a fake that knows only 10 competitors
     with run_fake_exa(FakeExaConfig(api_key=KEY, competitor_pool=10)) as fake:
         # when 25 are requested
-        result = await provider(client, fake.base_url).discover(acme_request(25))
+        result = await provider(session, fake.base_url).discover(acme_request(25))
     # then 10 come back and the shortfall says 15 are missing
     assert len(result.competitors) == 10
     assert result.shortfall == 15
 
 
-async def test_two_429s_then_success(client: httpx.AsyncClient) -> None:
+async def test_two_429s_then_success(session: OutboundSession) -> None:
     # given a fake that throttles twice with Retry-After: 1
     with run_fake_exa(FakeExaConfig(api_key=KEY, leading_429s=2, retry_after="1")) as fake:
         started = time.monotonic()
         # when discovering
-        result = await provider(client, fake.base_url).discover(acme_request(5))
+        result = await provider(session, fake.base_url).discover(acme_request(5))
         elapsed = time.monotonic() - started
     # then it succeeds, every throttled call having waited out its Retry-After
     # (competitor and social calls run together, so each met one of the 429s)
@@ -126,43 +127,43 @@ async def test_two_429s_then_success(client: httpx.AsyncClient) -> None:
     assert elapsed >= 1.0
 
 
-async def test_persistent_500s_are_unavailable(client: httpx.AsyncClient) -> None:
+async def test_persistent_500s_are_unavailable(session: OutboundSession) -> None:
     # given a fake that always fails
     with run_fake_exa(FakeExaConfig(api_key=KEY, always_500=True)) as fake:
         # when discovering, then the provider is unavailable after its retries
         with pytest.raises(ProviderUnavailableError) as caught:
-            await provider(client, fake.base_url).discover(acme_request())
+            await provider(session, fake.base_url).discover(acme_request())
         attempts = len(fake.calls("/findSimilar"))
     assert caught.value.code == "PROVIDER_UNAVAILABLE"
     assert attempts == 4
     assert "Traceback" not in caught.value.message
 
 
-async def test_slow_provider_times_out_within_budget(client: httpx.AsyncClient) -> None:
+async def test_slow_provider_times_out_within_budget(session: OutboundSession) -> None:
     # given a fake slower than the 1 s total timeout
     with run_fake_exa(FakeExaConfig(api_key=KEY, delay=5.0)) as fake:
         started = time.monotonic()
         # when discovering, then it is unavailable within the timeout plus a second
         with pytest.raises(ProviderUnavailableError):
-            await provider(client, fake.base_url, timeout=1.0).discover(acme_request())
+            await provider(session, fake.base_url, timeout=1.0).discover(acme_request())
         elapsed = time.monotonic() - started
     assert elapsed < 2.0
 
 
-async def test_retry_after_beyond_budget_fails_fast(client: httpx.AsyncClient) -> None:
+async def test_retry_after_beyond_budget_fails_fast(session: OutboundSession) -> None:
     # given a fake that asks both concurrent calls to come back in an hour
     with run_fake_exa(FakeExaConfig(api_key=KEY, leading_429s=2, retry_after="3600")) as fake:
         started = time.monotonic()
         # when discovering with a 2 s budget, then it gives up without waiting
         with pytest.raises(ProviderUnavailableError):
-            await provider(client, fake.base_url, timeout=2.0).discover(acme_request())
+            await provider(session, fake.base_url, timeout=2.0).discover(acme_request())
     assert time.monotonic() - started < 1.0
 
 
-async def test_bad_key_is_misconfigured(client: httpx.AsyncClient) -> None:
+async def test_bad_key_is_misconfigured(session: OutboundSession) -> None:
     # given a fake that expects another key
     with run_fake_exa(FakeExaConfig(api_key="the-real-key")) as fake:
-        bad = provider(client, fake.base_url)
+        bad = provider(session, fake.base_url)
         # when discovering with ours, then the provider is misconfigured
         with pytest.raises(ProviderMisconfiguredError) as caught:
             await bad.discover(acme_request())
@@ -171,11 +172,11 @@ async def test_bad_key_is_misconfigured(client: httpx.AsyncClient) -> None:
     assert KEY not in repr(bad)
 
 
-async def test_messy_social_answers_become_urls_or_none(client: httpx.AsyncClient) -> None:
+async def test_messy_social_answers_become_urls_or_none(session: OutboundSession) -> None:
     # given a fake whose social search returns "", true, 1, relative paths, bare hosts
     with run_fake_exa(FakeExaConfig(api_key=KEY)) as fake:
         # when discovering
-        result = await provider(client, fake.base_url).discover(acme_request(3))
+        result = await provider(session, fake.base_url).discover(acme_request(3))
         search = fake.calls("/search")[0]
     # then each account is an https URL on its network or None
     accounts = result.social_media_accounts

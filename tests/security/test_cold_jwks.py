@@ -78,7 +78,7 @@ async def test_readiness_shows_no_configuration_and_no_error_text(
     # then it learns which part is down, and not where the issuer is or what failed
     assert probe.status_code == 503
     assert probe.json() == NOT_READY
-    for secret in (jwks_server.url, "127.0.0.1", "jwks.json", "ConnectError", "JWKS"):
+    for secret in (jwks_server.url, "127.0.0.1", "jwks.json", "ClientConnectorError", "JWKS"):
         assert secret not in probe.text
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from pydantic import SecretStr
 
-from app.runtime import PROVIDER_HTTP_LIMITS
+from app.runtime import PROVIDER_HTTP_CONNECTIONS
 from app.settings import Settings
 from tests.support.app import serving
 from tests.support.discovery import DISCOVER
@@ -45,8 +45,7 @@ async def test_a_rotated_key_verifies_while_slow_discoveries_fill_the_provider_p
     jwks_server: JWKSServer,
     token_for: Callable[[str], str],
 ) -> None:
-    pool_size = PROVIDER_HTTP_LIMITS.max_connections
-    assert pool_size is not None
+    pool_size = PROVIDER_HTTP_CONNECTIONS
     exa_settings = settings.model_copy(
         update={
             "competitor_provider": "exa",

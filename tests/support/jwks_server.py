@@ -90,12 +90,14 @@ class JWKSServer(StartedByWith):
     """Serves `{"keys": [...]}` from `.keys` at `.url`; counts every fetch.
 
     `failing_with = 503` keeps it listening but answering that status, an
-    issuer that is down yet still counts every fetch it is sent.
+    issuer that is down yet still counts every fetch it is sent. `page_instead`
+    answers those bytes with 200, as a proxy's error page in front of it would.
     """
 
     def __init__(self, keys: list[SigningKey] | None = None) -> None:
         self.keys: list[SigningKey] = list(keys or [])
         self.failing_with: int | None = None
+        self.page_instead: bytes | None = None
         self._port = 0
         self._fetch_count = 0
         self._lock = threading.Lock()
@@ -144,6 +146,8 @@ class JWKSServer(StartedByWith):
             self._fetch_count += 1
             if self.failing_with is not None:
                 return self.failing_with, b'{"error": "down"}'
+            if self.page_instead is not None:
+                return 200, self.page_instead
             keys = [key.public_jwk() for key in self.keys]
         return 200, json.dumps({"keys": keys}).encode()
 
