@@ -3,15 +3,32 @@
 Speaks the same JSON as tests/support/fake_exa.py's happy path, from an
 asyncio server so sixteen concurrent calls each wait the latency, not a queue.
 Run: `uvicorn bench.fake_provider:create_app --factory` with BENCH_PROVIDER_LATENCY_MS.
+
+Each answer is encoded once. A discovery's two calls arrive together and this one
+process answers them in turn, so whatever it spends on the first answer the
+second waits for; the real provider answers them on servers of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from typing import Any
 
-from fastapi import FastAPI, Request
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+_JSON = "application/json"
+_SOCIAL = orjson.dumps(
+    {
+        "requestId": "bench",
+        "results": [{"id": "1", "url": "https://twitter.com/acme", "title": "Acme (@acme)"}],
+    }
+)
 
 
 def _result(rank: int) -> dict[str, Any]:
@@ -32,24 +49,31 @@ def _result(rank: int) -> dict[str, Any]:
     }
 
 
-def create_app() -> FastAPI:
+@functools.cache
+def _similar(wanted: int) -> bytes:
+    return orjson.dumps({"requestId": "bench", "results": [_result(r) for r in range(wanted)]})
+
+
+def create_app() -> Starlette:
     latency = float(os.environ.get("BENCH_PROVIDER_LATENCY_MS", "50")) / 1000
-    app = FastAPI()
 
-    @app.post("/findSimilar")
-    async def find_similar(request: Request) -> dict[str, Any]:
-        body = await request.json()
+    async def find_similar(request: Request) -> Response:
+        body = orjson.loads(await request.body())
         await asyncio.sleep(latency)
-        wanted = int(body.get("numResults", 10))
-        return {"requestId": "bench", "results": [_result(rank) for rank in range(wanted)]}
+        return Response(_similar(int(body.get("numResults", 10))), media_type=_JSON)
 
-    @app.post("/search")
-    async def search(request: Request) -> dict[str, Any]:
-        await request.json()
+    async def search(request: Request) -> Response:
+        await request.body()
         await asyncio.sleep(latency)
-        return {
-            "requestId": "bench",
-            "results": [{"id": "1", "url": "https://twitter.com/acme", "title": "Acme (@acme)"}],
-        }
+        return Response(_SOCIAL, media_type=_JSON)
 
-    return app
+    async def healthz(_request: Request) -> Response:
+        return Response(b"ok")
+
+    return Starlette(
+        routes=[
+            Route("/findSimilar", find_similar, methods=["POST"]),
+            Route("/search", search, methods=["POST"]),
+            Route("/healthz", healthz),
+        ]
+    )

@@ -172,7 +172,7 @@ def fake_provider(directory: Path) -> Iterator[str]:
     with running(
         uvicorn("bench.fake_provider:create_app", port, 1),
         env=environment,
-        health_url=base + "/docs",
+        health_url=base + "/healthz",
         stdout=directory / "fake-provider.stdout",
         stderr=directory / "fake-provider.stderr",
         cwd=ROOT,

@@ -435,7 +435,7 @@ def measure_config(
             return started.pid
 
         provider_pid = start(
-            "provider", uvicorn("bench.fake_provider:create_app", ports["provider"], 1), "/docs"
+            "provider", uvicorn("bench.fake_provider:create_app", ports["provider"], 1), "/healthz"
         )
         service_command = [
             str(VENV_BIN / "onboarding-api"),
