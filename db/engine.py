@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
@@ -19,8 +20,13 @@ from db.writer_queue import WriterQueue
 
 _WRITE = "onboarding_write"
 _FRESH = "onboarding_fresh"
+_RETURNED_AT = "onboarding_returned_at"
 # A ping is `SELECT 1`: a server that takes longer to answer it gets no request.
 _PING_SECONDS = 0.5
+# A connection back in the pool for less than this is not pinged: under load every
+# connection is, and a round trip per transaction is what the ping would cost. One
+# that broke meanwhile fails its statement, which discards the pool just the same.
+_PING_AFTER_IDLE_SECONDS = 1.0
 # The client gives up this much after the server's statement_timeout, so a slow
 # statement is cancelled by the server (the connection stays usable) and only a
 # server that does not answer at all trips the client's own deadline.
@@ -66,12 +72,19 @@ def _ping_on_checkout(engine: AsyncEngine) -> None:
     def _fresh(_dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
         record.info[_FRESH] = True
 
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _returned(_dbapi_connection: DBAPIConnection | None, record: ConnectionPoolEntry) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
     @event.listens_for(engine.sync_engine, "checkout")
     def _ping(
         dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry, _proxy: object
     ) -> None:
         if record.info.pop(_FRESH, False):
             return  # it has just answered the handshake
+        idle = time.monotonic() - record.info.get(_RETURNED_AT, float("-inf"))
+        if idle < _PING_AFTER_IDLE_SECONDS:
+            return
         adapted = cast(AdaptedConnection, dbapi_connection)
         try:
             adapted.run_async(lambda driver: driver.fetchval("SELECT 1", timeout=_PING_SECONDS))

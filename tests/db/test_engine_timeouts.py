@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from sqlalchemy import event, exc, text
@@ -59,6 +60,36 @@ async def test_a_statement_over_budget_is_cancelled_by_the_server_and_the_connec
         async with engine.connect() as connection:
             assert (await connection.execute(text("SELECT 1"))).scalar_one() == 1
         assert len(opened) == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_back_in_the_pool_moments_ago_is_not_pinged_and_an_idle_one_is(
+    postgres_database_url: str,
+) -> None:
+    # given an engine whose connections report the queries sent outside a prepared
+    # statement: a ping, and the BEGIN and ROLLBACK around each transaction
+    engine = create_engine(postgres_database_url, pool_size=1, max_overflow=0)
+    sent: list[str] = []
+
+    def report(dbapi_connection: Any, _record: object) -> None:
+        driver = dbapi_connection.driver_connection
+        driver.add_query_logger(lambda logged: sent.append(logged.query))
+
+    event.listen(engine.sync_engine, "connect", report)
+    try:
+        # when one connection serves three transactions in a row
+        for _ in range(3):
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 2"))
+        # then none of them was preceded by a ping
+        assert sent == ["BEGIN;", "ROLLBACK;"] * 3, sent
+        # when it then sits in the pool for longer than a second and is taken again
+        await asyncio.sleep(1.2)
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 2"))
+        # then it is pinged first
+        assert sent[6:] == ["SELECT 1", "BEGIN;", "ROLLBACK;"], sent
     finally:
         await engine.dispose()
 
