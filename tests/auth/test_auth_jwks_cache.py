@@ -135,7 +135,8 @@ async def test_cached_key_keeps_verifying_while_issuer_is_down(
     assert (await verifier.verify(mint(signing_key))).id == "user-a"
     assert key_cache.fetch_count == 2
     assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
-        f"could not fetch the issuer's JWKS: JWKS request to {jwks_server.url} failed: ClientConnectorError"
+        "could not fetch the issuer's JWKS: "
+        f"JWKS request to {jwks_server.url} failed: ClientConnectorError"
     ]
     assert await key_cache.ready()
     # And the failed refresh is not retried on every request
