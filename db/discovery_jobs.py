@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, TypeAlias
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     TextClause,
     Update,
@@ -50,8 +51,10 @@ def _job(row: AnyRow) -> DiscoveryJob:
     return from_row(DiscoveryJob, row, record=discovery_record(row))
 
 
-def _held(job_id: str, owner: str, status: str) -> _Conditions:
-    """The job, while `owner` holds it in `status`."""
+def _held(
+    job_id: str | BindParameter[str], owner: str | BindParameter[str], status: str
+) -> _Conditions:
+    """The job, while `owner` holds it in `status` (values, or parameters bound at each call)."""
     return (
         _discoveries.c.id == job_id,
         _discoveries.c.lease_owner == owner,
@@ -179,11 +182,7 @@ async def renew_leases(
 # The values of its SET clause are bound at each call (`_ended` names them).
 _FINISH = (
     update(_discoveries)
-    .where(
-        _discoveries.c.id == bindparam("b_id"),
-        _discoveries.c.lease_owner == bindparam("b_owner"),
-        _discoveries.c.status == _RUNNING,
-    )
+    .where(*_held(bindparam("b_id"), bindparam("b_owner"), _RUNNING))
     .returning(*DISCOVERY_COLUMNS)
 )
 
