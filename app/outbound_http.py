@@ -19,21 +19,19 @@ class OutboundSession:
     aiohttp ties a session to the event loop running when it is made, and the
     app is built before its loop runs, so the session waits for its first call.
     Cookies are not kept: the services called authenticate every call with a
-    header, and a jar would only carry one call's state into the next.
+    header, and a jar would only carry one call's state into the next. Each
+    call sets its own deadline (the provider's within its discovery's budget).
     """
 
-    def __init__(self, *, connections: int, timeout_seconds: float) -> None:
+    def __init__(self, *, connections: int) -> None:
         self.connections = connections
-        self.timeout_seconds = timeout_seconds
         self._session: aiohttp.ClientSession | None = None
 
     def __call__(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self.connections),
-                timeout=aiohttp.ClientTimeout(total=self.timeout_seconds),
                 cookie_jar=aiohttp.DummyCookieJar(),
-                raise_for_status=False,
             )
         return self._session
 

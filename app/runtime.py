@@ -14,7 +14,6 @@ from app.outbound_http import OutboundSession
 from app.secret_keys import secret_box_for
 from app.settings import Settings
 from auth import (
-    JWKS_FETCH_TIMEOUT_SECONDS,
     DevIssuer,
     JWKSCache,
     JWKSFetcher,
@@ -81,10 +80,7 @@ class Runtime:
 
 def build_runtime(settings: Settings, metrics: Metrics) -> Runtime:
     """Make the engine, keys and verifier; nothing here touches the network."""
-    # The provider's calls each carry their own timeout, within the discovery's.
-    provider_http = OutboundSession(
-        connections=PROVIDER_HTTP_CONNECTIONS, timeout_seconds=settings.provider_timeout_seconds
-    )
+    provider_http = OutboundSession(connections=PROVIDER_HTTP_CONNECTIONS)
     dev_issuer: DevIssuer | None = None
     jwks_http: OutboundSession | None = None
     fetch_keys: JWKSFetcher
@@ -95,9 +91,7 @@ def build_runtime(settings: Settings, metrics: Metrics) -> Runtime:
     else:
         if not settings.jwt_issuer:
             raise ValueError("ONBOARDING_JWT_ISSUER is required with ONBOARDING_JWKS_URL")
-        jwks_http = OutboundSession(
-            connections=JWKS_HTTP_CONNECTIONS, timeout_seconds=JWKS_FETCH_TIMEOUT_SECONDS
-        )
+        jwks_http = OutboundSession(connections=JWKS_HTTP_CONNECTIONS)
         fetch_keys = http_jwks_fetcher(settings.jwks_url, jwks_http)
         issuer = settings.jwt_issuer
     jwks = JWKSCache(

@@ -8,12 +8,11 @@ provider in development.
 from auth.bearer import bearer_token
 from auth.dev_issuer import DevIssuer
 from auth.errors import InvalidTokenError, JWKSFetchError, JWKSUnavailableError
-from auth.jwks import JWKS_FETCH_TIMEOUT_SECONDS, JWKSCache, JWKSFetcher, http_jwks_fetcher
+from auth.jwks import JWKSCache, JWKSFetcher, http_jwks_fetcher
 from auth.user import AuthenticatedUser
 from auth.verifier import MAX_TOKEN_LENGTH, TokenVerifier, authenticate
 
 __all__ = [
-    "JWKS_FETCH_TIMEOUT_SECONDS",
     "MAX_TOKEN_LENGTH",
     "AuthenticatedUser",
     "DevIssuer",

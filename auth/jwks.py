@@ -19,7 +19,7 @@ import orjson
 
 from auth.errors import InvalidTokenError, JWKSFetchError, JWKSUnavailableError
 
-__all__ = ["JWKS_FETCH_TIMEOUT_SECONDS", "JWKSCache", "JWKSFetcher", "http_jwks_fetcher"]
+__all__ = ["JWKSCache", "JWKSFetcher", "http_jwks_fetcher"]
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from tests.support.jwks_server import DEFAULT_ISSUER, JWKSServer, SigningKey, Tr
 
 @pytest.fixture
 async def http_session() -> AsyncIterator[OutboundSession]:
-    session = OutboundSession(connections=2, timeout_seconds=5)
+    session = OutboundSession(connections=2)
     yield session
     await session.close()
 

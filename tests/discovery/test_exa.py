@@ -24,7 +24,7 @@ KEY = "test-key"
 
 @pytest.fixture
 async def session() -> AsyncIterator[OutboundSession]:
-    outbound = OutboundSession(connections=10, timeout_seconds=30)
+    outbound = OutboundSession(connections=10)
     yield outbound
     await outbound.close()
 
