@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, relationship, selectinload
 
-from db.engine import create_engine, write_transaction
+from db.engine import create_engine, engine_write_transaction
 from db.models import onboarding_progress, onboarding_steps
 
 STEP_COUNT = 6
@@ -119,7 +119,7 @@ def create_app() -> FastAPI:
         # On SQLite a deferred transaction that reads, then writes, fails at once
         # under concurrent writers ("database is locked"); the service's write
         # transaction begins IMMEDIATE, so the session joins one of those.
-        async with write_transaction(engine) as connection:
+        async with engine_write_transaction(engine) as connection:
             session = AsyncSession(bind=connection, expire_on_commit=False)
             row = (
                 await session.execute(

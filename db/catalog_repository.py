@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.conflict_insert import conflict_insert
+from db.engine import Transaction
 from db.models import catalog_entries as _catalog
 from db.rows import column_values, from_row
 from discovery import CatalogEntry
@@ -18,7 +18,7 @@ _UPDATED = ("url", "name", "description", "industry", "social")
 
 
 async def upsert_catalog_entries(
-    connection: AsyncConnection, entries: Sequence[CatalogEntry], *, replace: bool = True
+    connection: Transaction, entries: Sequence[CatalogEntry], *, replace: bool = True
 ) -> None:
     """Insert the entries; an existing domain is overwritten, or kept when `replace` is False."""
     for start in range(0, len(entries), _BATCH):
@@ -37,7 +37,7 @@ async def upsert_catalog_entries(
         )
 
 
-async def count_present(connection: AsyncConnection, domains: Sequence[str]) -> int:
+async def count_present(connection: Transaction, domains: Sequence[str]) -> int:
     """How many of `domains` the catalog already holds."""
     present = 0
     for start in range(0, len(domains), _BATCH):
@@ -48,6 +48,6 @@ async def count_present(connection: AsyncConnection, domains: Sequence[str]) -> 
     return present
 
 
-async def all_catalog_entries(connection: AsyncConnection) -> list[CatalogEntry]:
+async def all_catalog_entries(connection: Transaction) -> list[CatalogEntry]:
     rows = (await connection.execute(select(_catalog).order_by(_catalog.c.domain))).all()
     return [from_row(CatalogEntry, row, social=dict(row.social or {})) for row in rows]

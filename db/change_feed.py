@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import NullPool
 
 from db.background import cancel_and_wait
+from db.engine import Transaction
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ class ChangeFeed:
         """Announce that what `topic` names changed (call it after the change committed)."""
         self.deliver(check_topic(topic))
 
-    async def announce_on_commit(self, connection: AsyncConnection, topic: str) -> None:
+    async def announce_on_commit(self, connection: Transaction, topic: str) -> None:
         """Have the transaction on `connection` announce `topic` to the other processes
         when, and only if, it commits; `deliver` tells this process after the commit.
 
@@ -194,7 +195,7 @@ class PostgresChangeFeed(ChangeFeed):
         except Exception as error:  # the change is stored; only other processes' news is late
             logger.warning("could not announce a change to other processes: %s", error)
 
-    async def announce_on_commit(self, connection: AsyncConnection, topic: str) -> None:
+    async def announce_on_commit(self, connection: Transaction, topic: str) -> None:
         # NOTIFY in a transaction is sent when it commits, and dropped if it rolls back.
         await connection.execute(_NOTIFY, {"channel": CHANNEL, "topic": check_topic(topic)})
 

@@ -6,12 +6,13 @@ from typing import TypeAlias
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.engine import Transaction
 
 ConflictInsert: TypeAlias = postgresql.Insert | sqlite.Insert
 
 
-def conflict_insert(connection: AsyncConnection, table: Table) -> ConflictInsert:
+def conflict_insert(connection: Transaction, table: Table) -> ConflictInsert:
     """An INSERT into `table` that can say what a conflict does (`on_conflict_do_…`).
 
     The generic insert() cannot; and a plain insert that fails on a conflict

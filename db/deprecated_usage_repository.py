@@ -7,15 +7,15 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.conflict_insert import conflict_insert
+from db.engine import Transaction
 from db.models import deprecated_usage as _usage
 from db.records import DeprecatedUsageSummary, DeprecatedUsageTally
 from db.rows import column_values, from_row
 
 
-def _later(connection: AsyncConnection, stored: Any, incoming: Any) -> Any:
+def _later(connection: Transaction, stored: Any, incoming: Any) -> Any:
     # Two arguments: SQLite's scalar max(), PostgreSQL's greatest().
     if connection.dialect.name == "postgresql":
         return func.greatest(stored, incoming)
@@ -23,7 +23,7 @@ def _later(connection: AsyncConnection, stored: Any, incoming: Any) -> Any:
 
 
 async def add_deprecated_usage(
-    connection: AsyncConnection, tallies: Sequence[DeprecatedUsageTally]
+    connection: Transaction, tallies: Sequence[DeprecatedUsageTally]
 ) -> None:
     """Add the tallies to what is stored, in one statement.
 
@@ -46,7 +46,7 @@ async def add_deprecated_usage(
 
 
 async def deprecated_usage_since(
-    connection: AsyncConnection, first_day: date
+    connection: Transaction, first_day: date
 ) -> list[DeprecatedUsageSummary]:
     """Uses per coordinate and client from `first_day` on (UTC days), most used first."""
     uses = func.sum(_usage.c.uses).label("uses")

@@ -24,9 +24,9 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.discovery_repository import DISCOVERY_COLUMNS, AnyRow, discovery_record
+from db.engine import Transaction
 from db.models import ACTIVE_DISCOVERY
 from db.models import competitor_discoveries as _discoveries
 from db.records import DiscoveryJob, DiscoveryRecord, DiscoveryStatus
@@ -92,13 +92,13 @@ def _ended(
     }
 
 
-async def _job_after(connection: AsyncConnection, change: Update) -> DiscoveryJob | None:
+async def _job_after(connection: Transaction, change: Update) -> DiscoveryJob | None:
     """Run the compare-and-set `change`: the job as it is now, or None if it did not apply."""
     row = (await connection.execute(change.returning(*_JOB_COLUMNS))).first()
     return _job(row) if row is not None else None
 
 
-async def _record_after(connection: AsyncConnection, change: Update) -> DiscoveryRecord | None:
+async def _record_after(connection: Transaction, change: Update) -> DiscoveryRecord | None:
     """Run the compare-and-set `change`: the discovery as it is now, or None if it did not apply."""
     row = (await connection.execute(change.returning(*DISCOVERY_COLUMNS))).first()
     return discovery_record(row) if row is not None else None
@@ -109,7 +109,7 @@ def _advisory_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
-async def _serialise(connection: AsyncConnection, name: str) -> None:
+async def _serialise(connection: Transaction, name: str) -> None:
     # On SQLite every write transaction begins IMMEDIATE and so already excludes
     # every other writer; PostgreSQL needs a lock that lasts until commit. Under
     # READ COMMITTED (PostgreSQL's default, which the engine keeps) each statement
@@ -120,12 +120,12 @@ async def _serialise(connection: AsyncConnection, name: str) -> None:
         )
 
 
-async def serialise_submissions(connection: AsyncConnection, user_id: str) -> None:
+async def serialise_submissions(connection: Transaction, user_id: str) -> None:
     """Until this transaction ends, no other may decide on a new job of this user."""
     await _serialise(connection, _SUBMISSIONS_LOCK + user_id)
 
 
-async def serialise_slot_claims(connection: AsyncConnection) -> None:
+async def serialise_slot_claims(connection: Transaction) -> None:
     """Until this transaction ends, no other may start a job (the running counts hold)."""
     await _serialise(connection, _SLOTS_LOCK)
 
@@ -142,16 +142,14 @@ _COUNT_RUNNING = select(
 )
 
 
-async def count_running(
-    connection: AsyncConnection, user_id: str, now: datetime
-) -> tuple[int, int]:
+async def count_running(connection: Transaction, user_id: str, now: datetime) -> tuple[int, int]:
     """Jobs RUNNING under a live lease: in all, and of this user."""
     row = (await connection.execute(_COUNT_RUNNING, {"user_id": user_id, "now": now})).one()
     return int(row[0]), int(row[1])
 
 
 async def start_running(
-    connection: AsyncConnection, job_id: str, owner: str, lease_until: datetime
+    connection: Transaction, job_id: str, owner: str, lease_until: datetime
 ) -> DiscoveryJob | None:
     """PENDING → RUNNING for the lease holder, counting one more provider attempt."""
     return await _job_after(
@@ -165,7 +163,7 @@ async def start_running(
 
 
 async def renew_leases(
-    connection: AsyncConnection, job_ids: Collection[str], owner: str, lease_until: datetime
+    connection: Transaction, job_ids: Collection[str], owner: str, lease_until: datetime
 ) -> set[str]:
     """Extend the holder's leases on these active jobs; the ids it still holds."""
     if not job_ids:
@@ -188,7 +186,7 @@ _FINISH = (
 
 
 async def finish_job(
-    connection: AsyncConnection,
+    connection: Transaction,
     job_id: str,
     owner: str,
     *,
@@ -215,7 +213,7 @@ async def finish_job(
 
 
 async def expired_jobs(
-    connection: AsyncConnection, now: datetime, *, limit: int
+    connection: Transaction, now: datetime, *, limit: int
 ) -> Sequence[DiscoveryJob]:
     """Active jobs whose lease ran out (their process died or let them go), oldest first."""
     rows = await connection.execute(
@@ -228,7 +226,7 @@ async def expired_jobs(
 
 
 async def take_over(
-    connection: AsyncConnection, job_id: str, owner: str, now: datetime, lease_until: datetime
+    connection: Transaction, job_id: str, owner: str, now: datetime, lease_until: datetime
 ) -> DiscoveryJob | None:
     """An expired job becomes `owner`'s, PENDING again until it gets a slot."""
     return await _job_after(
@@ -240,7 +238,7 @@ async def take_over(
 
 
 async def fail_expired(
-    connection: AsyncConnection, job_id: str, now: datetime, *, code: str, message: str
+    connection: Transaction, job_id: str, now: datetime, *, code: str, message: str
 ) -> DiscoveryRecord | None:
     """An expired job that may not be tried again becomes FAILED."""
     return await _record_after(
@@ -252,7 +250,7 @@ async def fail_expired(
 
 
 async def release_jobs(
-    connection: AsyncConnection, job_ids: Collection[str], owner: str, now: datetime
+    connection: Transaction, job_ids: Collection[str], owner: str, now: datetime
 ) -> Sequence[DiscoveryRecord]:
     """The holder lets these active jobs go: PENDING, lease expired now, for any process."""
     if not job_ids:

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any, TypeAlias
 
 from sqlalchemy import Row, Select, and_, bindparam, delete, func, insert, or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.engine import Transaction
 from db.fast_reads import Reads, fetch_all
 from db.models import ACTIVE_DISCOVERY
 from db.models import competitor_discoveries as _discoveries
@@ -47,7 +47,7 @@ _INSERT = insert(_discoveries)
 
 
 async def insert_discovery(
-    connection: AsyncConnection,
+    connection: Transaction,
     record: DiscoveryRecord,
     *,
     question_hash: str | None = None,
@@ -76,7 +76,7 @@ async def insert_discovery(
 
 
 async def _first_discovery(
-    source: AsyncConnection | Reads, statement: Select[Any], parameters: dict[str, Any]
+    source: Transaction | Reads, statement: Select[Any], parameters: dict[str, Any]
 ) -> DiscoveryRecord | None:
     """The discovery of the statement's first row, if any.
 
@@ -93,7 +93,7 @@ _GET_DISCOVERY = select(*DISCOVERY_COLUMNS).where(
 
 
 async def get_discovery(
-    source: AsyncConnection | Reads, user_id: str, discovery_id: str
+    source: Transaction | Reads, user_id: str, discovery_id: str
 ) -> DiscoveryRecord | None:
     """The discovery if it exists and belongs to `user_id`; None otherwise."""
     parameters = {"discovery_id": discovery_id, "user_id": user_id}
@@ -108,7 +108,7 @@ _FIND_ACTIVE = select(*DISCOVERY_COLUMNS).where(
 
 
 async def find_active(
-    source: AsyncConnection | Reads, user_id: str, question_hash: str
+    source: Transaction | Reads, user_id: str, question_hash: str
 ) -> DiscoveryRecord | None:
     """The user's PENDING or RUNNING job for that question, if there is one (at most one)."""
     parameters = {"user_id": user_id, "question_hash": question_hash}
@@ -116,7 +116,7 @@ async def find_active(
 
 
 async def get_discoveries(
-    connection: AsyncConnection, user_id: str, discovery_ids: Sequence[str]
+    connection: Transaction, user_id: str, discovery_ids: Sequence[str]
 ) -> list[DiscoveryRecord]:
     """Those of the discoveries that exist and belong to `user_id`, in one statement."""
     rows = (
@@ -129,7 +129,7 @@ async def get_discoveries(
     return [discovery_record(row) for row in rows]
 
 
-async def count_discoveries(connection: AsyncConnection, user_id: str) -> int:
+async def count_discoveries(connection: Transaction, user_id: str) -> int:
     """How many discoveries the user has."""
     count = (
         await connection.execute(
@@ -175,7 +175,7 @@ _ACTIVE_OR_RECENT_IDENTICAL = {
 
 
 async def find_active_or_recent_identical(
-    source: AsyncConnection | Reads,
+    source: Transaction | Reads,
     *,
     user_id: str,
     question_hash: str,
@@ -200,7 +200,7 @@ async def find_active_or_recent_identical(
 
 
 async def list_discoveries(
-    connection: AsyncConnection,
+    connection: Transaction,
     user_id: str,
     *,
     limit: int,
@@ -220,7 +220,7 @@ async def list_discoveries(
     return [discovery_record(row) for row in (await connection.execute(query)).all()]
 
 
-async def delete_discoveries(connection: AsyncConnection, user_id: str) -> list[str]:
+async def delete_discoveries(connection: Transaction, user_id: str) -> list[str]:
     """Delete every discovery of the user; the ids of those deleted."""
     result = await connection.execute(
         delete(_discoveries).where(_discoveries.c.user_id == user_id).returning(_discoveries.c.id)

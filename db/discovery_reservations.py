@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.engine import Transaction
 from db.models import discovery_reservations as _reservations
 
 # Built once: a statement built per call costs more CPU (construction and its
@@ -23,14 +23,14 @@ _COUNT_SINCE = select(func.count(), func.min(_reservations.c.reserved_at)).where
 
 
 async def reserve_discovery(
-    connection: AsyncConnection, job_id: str, user_id: str, at: datetime
+    connection: Transaction, job_id: str, user_id: str, at: datetime
 ) -> None:
     """Count the new job `job_id` against its user from `at` on."""
     await connection.execute(_RESERVE, {"id": job_id, "user_id": user_id, "reserved_at": at})
 
 
 async def count_reservations_since(
-    connection: AsyncConnection, user_id: str, since: datetime
+    connection: Transaction, user_id: str, since: datetime
 ) -> tuple[int, datetime | None]:
     """How many jobs the user reserved after `since`, and when the oldest of them was.
 
@@ -41,7 +41,7 @@ async def count_reservations_since(
     return int(count), oldest
 
 
-async def prune_reservations(connection: AsyncConnection, until: datetime) -> int:
+async def prune_reservations(connection: Transaction, until: datetime) -> int:
     """Delete the reservations made at or before `until` (no longer counted); how many."""
     result = await connection.execute(
         delete(_reservations).where(_reservations.c.reserved_at <= until)

@@ -15,8 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from db.availability import is_database_unavailable
+from db.sqlite_writes import SQLiteWriteConnection, SQLiteWriter
 from db.timeouts import DatabaseTimeouts
 from db.writer_queue import WriterQueue
+
+Transaction = AsyncConnection | SQLiteWriteConnection
+"""A connection in a transaction: SQLite's write transactions run on `SQLiteWriteConnection`."""
 
 _WRITE = "onboarding_write"
 _FRESH = "onboarding_fresh"
@@ -35,6 +39,7 @@ _CLIENT_TIMEOUT_MARGIN_SECONDS = 0.5
 _UNLIMITED_SQLITE_BUSY_SECONDS = 60.0
 
 _WRITER_QUEUES: weakref.WeakKeyDictionary[Engine, WriterQueue] = weakref.WeakKeyDictionary()
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, SQLiteWriter] = weakref.WeakKeyDictionary()
 
 
 def create_engine(url: str, timeouts: DatabaseTimeouts | None = None, **kwargs: Any) -> AsyncEngine:
@@ -127,7 +132,13 @@ def _sqlite_engine(url: str, timeouts: DatabaseTimeouts, kwargs: dict[str, Any])
         kwargs.setdefault("pool_timeout", timeouts.pool_seconds)
     engine = create_async_engine(url, connect_args={"timeout": busy_seconds}, **kwargs)
     _take_over_sqlite_transactions(engine)
-    _WRITER_QUEUES[engine.sync_engine] = WriterQueue(timeouts.pool_seconds)
+    if not database or in_memory:
+        # Another connection would open another database: writes stay on the engine.
+        _WRITER_QUEUES[engine.sync_engine] = WriterQueue(timeouts.pool_seconds)
+        return engine
+    writer = SQLiteWriter(database, busy_seconds=busy_seconds, turn_seconds=timeouts.pool_seconds)
+    _SQLITE_WRITERS[engine.sync_engine] = writer
+    event.listen(engine.sync_engine, "engine_disposed", lambda _engine: writer.dispose())
     return engine
 
 
@@ -154,14 +165,39 @@ def _take_over_sqlite_transactions(engine: AsyncEngine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def statement_engines(engine: AsyncEngine) -> tuple[Engine, ...]:
+    """The engines whose events see `engine`'s statements (SQLite writes run on their own)."""
+    writer = _SQLITE_WRITERS.get(engine.sync_engine)
+    return (engine.sync_engine,) if writer is None else (engine.sync_engine, writer.engine)
+
+
 @asynccontextmanager
-async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+async def write_transaction(engine: AsyncEngine) -> AsyncIterator[Transaction]:
     """One transaction that will write; committed on success, rolled back on error.
 
     On SQLite the writers of this process first take turns in arrival order
-    (`WriterQueue`); PostgreSQL needs no such queue, its writers lock rows.
+    (`WriterQueue`), then run on the event loop (`SQLiteWriter`); PostgreSQL
+    needs no such queue, its writers lock rows.
     """
-    writer_queue = _WRITER_QUEUES.get(engine.sync_engine)
+    sqlite_writer = _SQLITE_WRITERS.get(engine.sync_engine)
+    if sqlite_writer is None:
+        async with engine_write_transaction(engine) as connection:
+            yield connection
+        return
+    async with sqlite_writer.transaction() as connection:
+        yield connection
+
+
+@asynccontextmanager
+async def engine_write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """As `write_transaction`, on the async engine even for SQLite (an ORM session can join it).
+
+    For the bench's naive REST app, whose writes this service's replace.
+    """
+    sqlite_writer = _SQLITE_WRITERS.get(engine.sync_engine)
+    writer_queue = (
+        sqlite_writer.queue if sqlite_writer is not None else _WRITER_QUEUES.get(engine.sync_engine)
+    )
     turn: AbstractAsyncContextManager[None] = (
         writer_queue.turn() if writer_queue is not None else nullcontext()
     )

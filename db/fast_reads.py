@@ -41,7 +41,8 @@ from sqlalchemy import Select
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from db.engine import read_transaction
+from db.engine import Transaction, read_transaction
+from db.sqlite_writes import SQLiteWriteConnection
 from db.timeouts import DatabaseTimeouts
 
 __all__ = ["EngineReads", "Reads", "StatementListener", "fetch_all", "reads_for"]
@@ -334,14 +335,14 @@ def _statement_deadline(statement_seconds: float | None) -> dict[str, Any]:
 
 
 async def fetch_all(
-    source: AsyncConnection | Reads, statement: Select[Any], parameters: Mapping[str, Any]
+    source: Transaction | Reads, statement: Select[Any], parameters: Mapping[str, Any]
 ) -> Sequence[Any]:
     """The rows of `statement`, in `source`'s transaction or on its fast reads.
 
     For the repositories' reads, which run both inside a write transaction (on
     its connection) and on their own (on `Reads`).
     """
-    if isinstance(source, AsyncConnection):
+    if isinstance(source, (AsyncConnection, SQLiteWriteConnection)):
         rows: Sequence[Any] = (await source.execute(statement, dict(parameters))).all()
         return rows
     return await source.all(statement, parameters)

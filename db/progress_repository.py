@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.conflict_insert import conflict_insert
+from db.engine import Transaction
 from db.fast_reads import Reads
 from db.models import onboarding_progress as _progress
 from db.models import onboarding_steps as _steps
@@ -42,7 +42,7 @@ _SELECT_PROGRESS = (
 )
 
 
-async def get_progress(connection: AsyncConnection, user_id: str) -> ProgressRecord | None:
+async def get_progress(connection: Transaction, user_id: str) -> ProgressRecord | None:
     """The user's progress with its steps, in one statement; None if the user has none yet."""
     rows = (await connection.execute(_SELECT_PROGRESS, {"user_id": user_id})).all()
     return _progress_record(rows)
@@ -75,7 +75,7 @@ def _progress_record(rows: Sequence[Any]) -> ProgressRecord | None:
 
 
 async def create_progress(
-    connection: AsyncConnection, user_id: str, step_numbers: Sequence[int], now: datetime
+    connection: Transaction, user_id: str, step_numbers: Sequence[int], now: datetime
 ) -> None:
     """Create a fresh progress unless one exists (a concurrent first request may win)."""
     await connection.execute(
@@ -137,7 +137,7 @@ _UPDATE_STEP = (
 
 
 async def save_progress(
-    connection: AsyncConnection, before: ProgressRecord, after: ProgressRecord
+    connection: Transaction, before: ProgressRecord, after: ProgressRecord
 ) -> None:
     """Write `after` if the stored progress is still `before`; else StaleProgressError.
 

@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.discovery_jobs import serialise_submissions
 from db.discovery_repository import (
@@ -31,7 +30,7 @@ from db.discovery_repository import (
     insert_discovery,
     list_discoveries,
 )
-from db.engine import read_transaction, write_transaction
+from db.engine import Transaction, read_transaction, write_transaction
 from db.fast_reads import Reads
 from db.records import DiscoveryRecord, DiscoveryStatus
 from discovery import DiscoveryRequest
@@ -76,7 +75,7 @@ def jobs_of(services: Services) -> DiscoveryJobs:
 
 
 async def _existing(
-    source: AsyncConnection | Reads,
+    source: Transaction | Reads,
     services: Services,
     user_id: str,
     request: DiscoveryRequest,
@@ -108,7 +107,7 @@ async def _existing(
 
 
 async def _store_new_job(
-    connection: AsyncConnection,
+    connection: Transaction,
     services: Services,
     jobs: DiscoveryJobs,
     user_id: str,

@@ -47,8 +47,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from db.background import cancel_and_wait
 from db.discovery_jobs import (
     count_running,
@@ -62,7 +60,7 @@ from db.discovery_jobs import (
     take_over,
 )
 from db.discovery_repository import get_discovery
-from db.engine import read_transaction, write_transaction
+from db.engine import Transaction, read_transaction, write_transaction
 from db.records import DiscoveryJob, DiscoveryRecord
 from discovery import DiscoveryRequest, normalise_url
 from resolvers.changes import discovery_topic
@@ -151,7 +149,7 @@ def _request_of(job: DiscoveryJob) -> DiscoveryRequest | None:
 
 
 async def slot_is_free(
-    connection: AsyncConnection, services: Services, user_id: str, now: datetime
+    connection: Transaction, services: Services, user_id: str, now: datetime
 ) -> bool:
     """Whether a job of the user may start now under the caps on running jobs.
 

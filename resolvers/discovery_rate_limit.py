@@ -11,13 +11,12 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from db.discovery_reservations import (
     count_reservations_since,
     prune_reservations,
     reserve_discovery,
 )
+from db.engine import Transaction
 from resolvers.errors import ErrorCode, Problem
 from resolvers.services import DiscoveryPolicy
 
@@ -34,7 +33,7 @@ def _rate_limited(policy: DiscoveryPolicy, oldest: datetime | None, now: datetim
 
 
 async def reserve_within_limit(
-    connection: AsyncConnection,
+    connection: Transaction,
     policy: DiscoveryPolicy,
     user_id: str,
     job_id: str,
@@ -52,6 +51,6 @@ async def reserve_within_limit(
     return None
 
 
-async def prune_spent_reservations(connection: AsyncConnection, now: datetime) -> int:
+async def prune_spent_reservations(connection: Transaction, now: datetime) -> int:
     """Delete the reservations the limit no longer counts; how many."""
     return await prune_reservations(connection, now - RATE_WINDOW)

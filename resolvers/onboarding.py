@@ -13,10 +13,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from db.discovery_repository import delete_discoveries
-from db.engine import write_transaction
+from db.engine import Transaction, write_transaction
 from db.progress_repository import (
     StaleProgressError,
     create_progress,
@@ -36,7 +34,7 @@ from resolvers.steps import STEP_NUMBERS, step_definition
 MAX_ATTEMPTS = 12
 
 Decision = tuple[ProgressRecord, tuple[Problem, ...]]
-AlsoInTransaction = Callable[[AsyncConnection], Awaitable[object]]
+AlsoInTransaction = Callable[[Transaction], Awaitable[object]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +51,7 @@ class Outcome:
         return not self.problems
 
 
-async def _load_or_create(
-    connection: AsyncConnection, user_id: str, now: datetime
-) -> ProgressRecord:
+async def _load_or_create(connection: Transaction, user_id: str, now: datetime) -> ProgressRecord:
     progress = await get_progress(connection, user_id)
     if progress is None:
         await create_progress(connection, user_id, STEP_NUMBERS, now)
@@ -155,7 +151,7 @@ async def reset_onboarding(services: Services, user_id: str, *, hard: bool = Fal
 
     deleted: list[str] = []
 
-    async def delete_user_discoveries(connection: AsyncConnection) -> object:
+    async def delete_user_discoveries(connection: Transaction) -> object:
         # Replaced on every attempt: only the attempt that commits counts.
         deleted[:] = await delete_discoveries(connection, user_id)
         return deleted

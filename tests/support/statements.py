@@ -10,6 +10,8 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import event
 
+from db.engine import statement_engines
+
 BACKGROUND_TASK_PREFIX = "discovery-job"
 """How `resolvers/discovery_jobs.py` names the tasks it runs beside the requests."""
 
@@ -24,7 +26,7 @@ def counted_statements(app: FastAPI, *, with_jobs: bool = False) -> Iterator[lis
     (`db.fast_reads`) count too.
     """
     services = app.state.runtime.services
-    engine = services.engine.sync_engine
+    engines = statement_engines(services.engine)
     statements: list[str] = []
 
     def sent(statement: str) -> None:
@@ -35,10 +37,12 @@ def counted_statements(app: FastAPI, *, with_jobs: bool = False) -> Iterator[lis
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         sent(statement)
 
-    event.listen(engine, "before_cursor_execute", record)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     stop_listening = services.reads.listen(sent)
     try:
         yield statements
     finally:
         stop_listening()
-        event.remove(engine, "before_cursor_execute", record)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)

@@ -1,0 +1,124 @@
+"""SQLite write transactions run on the event loop, and never make it wait."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from db.engine import create_engine, write_transaction
+from db.models import onboarding_progress
+from db.progress_repository import create_progress, get_progress
+from db.sqlite_writes import COMMITS_PER_CHECKPOINT
+from db.timeouts import DatabaseTimeouts
+from resolvers.steps import STEP_NUMBERS
+from tests.support.databases import SQLiteDatabases
+
+pytestmark = pytest.mark.sqlite_only
+
+PATIENT = DatabaseTimeouts(statement_seconds=10, pool_seconds=10)
+
+
+def _path(database_url: str) -> str:
+    return make_url(database_url).database or ""
+
+
+def _size_of(path: Path) -> int:
+    return path.stat().st_size
+
+
+async def test_a_writer_waiting_for_another_process_s_lock_leaves_the_loop_free(
+    sqlite_databases: SQLiteDatabases,
+) -> None:
+    with sqlite_databases.fresh() as database_url:
+        engine = create_engine(database_url, PATIENT)
+        # given another process holding SQLite's write lock
+        holder = sqlite3.connect(_path(database_url), isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+
+            async def write() -> None:
+                async with write_transaction(engine) as connection:
+                    await create_progress(connection, "waiting", STEP_NUMBERS, datetime.now(UTC))
+
+            # when a writer of this process wants to write
+            writer = asyncio.create_task(write())
+            loop = asyncio.get_running_loop()
+            watched_until = loop.time() + 0.3
+            turns = 0
+            while loop.time() < watched_until:
+                await asyncio.sleep(0.01)
+                turns += 1
+            # then the loop went on serving others while it waited (about 30 turns
+            # in 0.3 s; one, had the wait blocked it), and the writer did not get through
+            assert turns >= 10
+            assert not writer.done()
+            # and once the lock is free, its transaction commits
+            holder.rollback()
+            await asyncio.wait_for(writer, timeout=10)
+            async with engine.connect() as connection:
+                stored = await get_progress(connection, "waiting")
+            assert stored is not None
+            assert len(stored.steps) == len(STEP_NUMBERS)
+        finally:
+            holder.close()
+            await engine.dispose()
+
+
+async def test_a_failed_write_transaction_leaves_nothing_behind_and_the_next_one_commits(
+    sqlite_databases: SQLiteDatabases,
+) -> None:
+    with sqlite_databases.fresh() as database_url:
+        engine = create_engine(database_url, PATIENT)
+        try:
+            # when a transaction fails after it wrote
+            async def fail_after_writing() -> None:
+                async with write_transaction(engine) as connection:
+                    await create_progress(connection, "failed", STEP_NUMBERS, datetime.now(UTC))
+                    raise RuntimeError("after the insert")
+
+            with pytest.raises(RuntimeError, match="after the insert"):
+                await fail_after_writing()
+            # then none of it is stored, and the lock is free for the next writer
+            async with write_transaction(engine) as connection:
+                await create_progress(connection, "next", STEP_NUMBERS, datetime.now(UTC))
+            users = select(onboarding_progress.c.user_id).order_by(onboarding_progress.c.user_id)
+            async with engine.connect() as connection:
+                assert (await connection.execute(users)).scalars().all() == ["next"]
+        finally:
+            await engine.dispose()
+
+
+async def test_the_wal_is_checkpointed_as_writes_go_on_so_it_stops_growing(
+    sqlite_databases: SQLiteDatabases,
+) -> None:
+    with sqlite_databases.fresh() as database_url:
+        wal = Path(f"{_path(database_url)}-wal")
+        engine = create_engine(database_url, PATIENT)
+        rounds = 2 * COMMITS_PER_CHECKPOINT
+        try:
+
+            async def add_users(first: int) -> int:
+                for number in range(first, first + rounds):
+                    async with write_transaction(engine) as connection:
+                        now = datetime.now(UTC)
+                        await create_progress(connection, f"u{number}", STEP_NUMBERS, now)
+                # Read while a connection is open: the last one to close removes the WAL.
+                return _size_of(wal)
+
+            # when users keep being added, one transaction each
+            after_some = await add_users(0)
+            after_twice_as_many = await add_users(rounds)
+            async with engine.connect() as connection:
+                count = select(func.count()).select_from(onboarding_progress)
+                assert (await connection.execute(count)).scalar_one() == 2 * rounds
+        finally:
+            await engine.dispose()
+        # then the WAL did not grow with them: after each checkpoint SQLite writes
+        # it again from its start (without one, it would about double)
+        assert after_twice_as_many < 1.25 * after_some
