@@ -9,9 +9,10 @@ SQLite itself answers these statements in microseconds from the page cache;
 what must never run on the loop is a wait, and a write transaction has only
 two:
 
-- the write lock. `BEGIN IMMEDIATE` is tried on the loop without waiting; if
-  another process holds the lock, the wait for it (SQLite's busy timeout, the
-  statement budget) happens in a worker thread;
+- the write lock. `BEGIN IMMEDIATE` is tried without waiting; while another
+  process holds the lock, it is tried again after short pauses in which the
+  loop serves others, for at most the statement budget (as SQLite's busy
+  timeout would, but never sleeping on the loop);
 - the checkpoint, which copies the WAL into the database file and syncs both
   to disk. The loop's connection never checkpoints on commit; every
   `COMMITS_PER_CHECKPOINT` commits a connection of its own does it in a worker
@@ -45,6 +46,8 @@ from db.writer_queue import WriterQueue
 # once the WAL holds 1000 pages, which this keeps the WAL well under.
 COMMITS_PER_CHECKPOINT = 100
 _BUSY = "database is locked"
+_FIRST_PAUSE_SECONDS = 0.0005
+_LONGEST_PAUSE_SECONDS = 0.01
 
 logger = logging.getLogger(__name__)
 _Columns = TypeVarTuple("_Columns")
@@ -88,13 +91,15 @@ class SQLiteWriter:
     def __init__(self, path: str, *, busy_seconds: float, turn_seconds: float) -> None:
         self.queue = WriterQueue(turn_seconds)
         self._path = path
-        self._busy_milliseconds = round(busy_seconds * 1000)
-        # One transaction at a time (the queue), so one connection is all it uses.
+        self._busy_seconds = busy_seconds
+        # One transaction at a time (the queue), so one connection is all it uses;
+        # pool_timeout 0: were it ever busy, waiting for it would block the loop.
         self.engine: Engine = create_sync_engine(
             f"sqlite:///{path}",
-            connect_args={"timeout": 0, "check_same_thread": False},
+            connect_args={"timeout": 0},
             pool_size=1,
             max_overflow=0,
+            pool_timeout=0,
         )
         event.listen(self.engine, "connect", _prepare_connection)
         self._commits_since_checkpoint = 0
@@ -119,31 +124,22 @@ class SQLiteWriter:
             await self._checkpoint()
 
     async def _begin_immediate(self, connection: Connection) -> None:
-        try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-            return
-        except exc.OperationalError as error:
-            if not str(error.orig).startswith(_BUSY):
-                raise
-            connection.rollback()  # SQLAlchemy's view of it; SQLite began nothing
-        # Another process writes: wait for it off the loop. A cancelled request
-        # still waits for the thread, which holds this connection until SQLite
-        # answers (at most the busy timeout); the connection goes back after.
-        waiting = asyncio.ensure_future(asyncio.to_thread(self._wait_and_begin, connection))
-        try:
-            await asyncio.shield(waiting)
-        except asyncio.CancelledError:
-            await asyncio.wait([waiting])
-            raise
-
-    def _wait_and_begin(self, connection: Connection) -> None:
-        driver = connection.connection.driver_connection
-        assert isinstance(driver, sqlite3.Connection)
-        driver.execute(f"PRAGMA busy_timeout = {self._busy_milliseconds}")
-        try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        finally:
-            driver.execute("PRAGMA busy_timeout = 0")
+        # Tried without waiting: SQLite's own busy handler would sleep on the loop.
+        # While another process writes, try again after a pause that doubles up to
+        # `_LONGEST_PAUSE_SECONDS`, until the busy budget is spent.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._busy_seconds
+        pause = _FIRST_PAUSE_SECONDS
+        while True:
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except exc.OperationalError as error:
+                if not str(error.orig).startswith(_BUSY) or loop.time() >= deadline:
+                    raise
+                connection.rollback()  # SQLAlchemy's view of it; SQLite began nothing
+            await asyncio.sleep(min(pause, max(0.0, deadline - loop.time())))
+            pause = min(2 * pause, _LONGEST_PAUSE_SECONDS)
 
     async def _checkpoint(self) -> None:
         try:
