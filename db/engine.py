@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from db.availability import is_database_unavailable
-from db.sqlite_writes import SQLiteWriteConnection, SQLiteWriter
+from db.sqlite_writes import SQLiteWriteConnection, SQLiteWriter, configure_sqlite_connection
 from db.timeouts import DatabaseTimeouts
 from db.writer_queue import WriterQueue
 
@@ -152,12 +152,7 @@ def _take_over_sqlite_transactions(engine: AsyncEngine) -> None:
     # skipping it saves a round trip per request.
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
+        configure_sqlite_connection(dbapi_connection)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:

@@ -158,13 +158,17 @@ class SQLiteWriter:
         self.engine.dispose()
 
 
-def _prepare_connection(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-    # As the async engine's connections (db.engine), but never waiting on the lock
-    # (the first BEGIN IMMEDIATE is tried on the loop) and never checkpointing.
+def configure_sqlite_connection(dbapi_connection: DBAPIConnection) -> None:
+    """Every SQLite connection of the service: WAL, foreign keys, and no implicit BEGIN."""
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.close()
+
+
+def _prepare_connection(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    # Never checkpointing on commit: that syncs to disk, on the loop.
+    configure_sqlite_connection(dbapi_connection)
+    dbapi_connection.cursor().execute("PRAGMA wal_autocheckpoint=0").close()
