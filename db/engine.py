@@ -132,11 +132,12 @@ def _sqlite_engine(url: str, timeouts: DatabaseTimeouts, kwargs: dict[str, Any])
         kwargs.setdefault("pool_timeout", timeouts.pool_seconds)
     engine = create_async_engine(url, connect_args={"timeout": busy_seconds}, **kwargs)
     _take_over_sqlite_transactions(engine)
+    queue = WriterQueue(timeouts.pool_seconds)
+    _WRITER_QUEUES[engine.sync_engine] = queue
     if not database or in_memory:
         # Another connection would open another database: writes stay on the engine.
-        _WRITER_QUEUES[engine.sync_engine] = WriterQueue(timeouts.pool_seconds)
         return engine
-    writer = SQLiteWriter(database, busy_seconds=busy_seconds, turn_seconds=timeouts.pool_seconds)
+    writer = SQLiteWriter(database, busy_seconds=busy_seconds, queue=queue)
     _SQLITE_WRITERS[engine.sync_engine] = writer
     event.listen(engine.sync_engine, "engine_disposed", lambda _engine: writer.dispose())
     return engine
@@ -189,10 +190,7 @@ async def engine_write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncCo
 
     For the bench's naive REST app, whose writes this service's replace.
     """
-    sqlite_writer = _SQLITE_WRITERS.get(engine.sync_engine)
-    writer_queue = (
-        sqlite_writer.queue if sqlite_writer is not None else _WRITER_QUEUES.get(engine.sync_engine)
-    )
+    writer_queue = _WRITER_QUEUES.get(engine.sync_engine)
     turn: AbstractAsyncContextManager[None] = (
         writer_queue.turn() if writer_queue is not None else nullcontext()
     )

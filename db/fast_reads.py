@@ -39,10 +39,9 @@ from uuid import UUID
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import Transaction, read_transaction
-from db.sqlite_writes import SQLiteWriteConnection
 from db.timeouts import DatabaseTimeouts
 
 __all__ = ["EngineReads", "Reads", "StatementListener", "fetch_all", "reads_for"]
@@ -342,7 +341,7 @@ async def fetch_all(
     For the repositories' reads, which run both inside a write transaction (on
     its connection) and on their own (on `Reads`).
     """
-    if isinstance(source, (AsyncConnection, SQLiteWriteConnection)):
+    if isinstance(source, Transaction):
         rows: Sequence[Any] = (await source.execute(statement, dict(parameters))).all()
         return rows
     return await source.all(statement, parameters)

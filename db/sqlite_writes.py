@@ -89,8 +89,8 @@ class SQLiteWriteConnection:
 class SQLiteWriter:
     """This process's SQLite write transactions: their turns, their connection, the checkpoints."""
 
-    def __init__(self, path: str, *, busy_seconds: float, turn_seconds: float) -> None:
-        self.queue = WriterQueue(turn_seconds)
+    def __init__(self, path: str, *, busy_seconds: float, queue: WriterQueue) -> None:
+        self.queue = queue
         self._path = path
         self._busy_seconds = busy_seconds
         # One transaction at a time (the queue), so one connection is all it uses;
