@@ -27,9 +27,11 @@ transaction of its own.
 Every status change is announced by the transaction that makes it (other
 processes hear of it when it commits), then goes through `announce`, which
 tells `Services.on_discovery_change` and this process's subscribers
-(`resolvers/changes.py`). Requests wait on a job by reading its row: as
-soon as the job ends when it runs in this process; else when a change of the
-job is announced, or at the latest every `poll_seconds` (every
+(`resolvers/changes.py`). A request waiting on a job this process runs gets
+the row its final transaction returned, as soon as that transaction commits;
+it reads the row only if the job ended otherwise (taken away, or deleted).
+On another process's job it reads the row when a change of the job is
+announced, or at the latest every `poll_seconds` (every
 `ANNOUNCED_POLL_SECONDS` when the change feed reaches across processes, where
 the poll is only the fallback for an announcement that was lost).
 """
@@ -169,7 +171,9 @@ class DiscoveryJobs:
         self.limits = limits or JobLimits()
         self.owner = owner or process_owner()
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._done: dict[str, asyncio.Event] = {}
+        # Each running job's end: its row as its final transaction returned it, or None
+        # when it ended otherwise (then a waiter reads the row).
+        self._ended: dict[str, asyncio.Future[DiscoveryRecord | None]] = {}
         self._slot_freed: asyncio.Event | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._closing = False
@@ -198,13 +202,13 @@ class DiscoveryJobs:
         """
         if self._closing or job_id in self._tasks:
             return
-        done = asyncio.Event()
+        ended: asyncio.Future[DiscoveryRecord | None] = asyncio.get_running_loop().create_future()
         task = asyncio.create_task(
-            self._drive(services, user_id, job_id, request, done, running),
+            self._drive(services, user_id, job_id, request, ended, running),
             name=f"discovery-job-{job_id}",
         )
         self._tasks[job_id] = task
-        self._done[job_id] = done
+        self._ended[job_id] = ended
         _DETACHED.add(task)
         task.add_done_callback(_DETACHED.discard)
 
@@ -214,19 +218,20 @@ class DiscoveryJobs:
         user_id: str,
         job_id: str,
         request: DiscoveryRequest | None,
-        done: asyncio.Event,
+        ended: asyncio.Future[DiscoveryRecord | None],
         running: bool,
     ) -> None:
+        final: DiscoveryRecord | None = None
         try:
             answer = await self._attempt(services, user_id, job_id, request, running)
             if answer is not None:
-                await self._finish(services, job_id, answer)
+                final = await self._finish(services, job_id, answer)
         except Exception:  # the lease expires and the sweep gives the job another go
             logger.exception("discovery job %s stopped unexpectedly", job_id)
         finally:
             self._tasks.pop(job_id, None)
-            self._done.pop(job_id, None)
-            done.set()
+            self._ended.pop(job_id, None)
+            ended.set_result(final)
             self._free_slot()
 
     async def _attempt(
@@ -318,7 +323,8 @@ class DiscoveryJobs:
 
     async def _finish(
         self, services: Services, job_id: str, answer: dict[str, Any] | Problem
-    ) -> None:
+    ) -> DiscoveryRecord | None:
+        """Store the job's end and announce it: the row as now stored; None if not ours."""
         result, failure = (
             (None, (answer.code.value, answer.message))
             if isinstance(answer, Problem)
@@ -338,8 +344,9 @@ class DiscoveryJobs:
                 await services.changes.announce_on_commit(connection, discovery_topic(job_id))
         if record is None:
             logger.warning("discovery job %s was taken from this process as it finished", job_id)
-            return
+            return None
         await announce(services, record, JobEvent.FAILED if failure else JobEvent.COMPLETED)
+        return record
 
     # -- waiting -----------------------------------------------------------
 
@@ -358,17 +365,20 @@ class DiscoveryJobs:
         # Watching before the first read: a change announced in between is not missed.
         with services.changes.watch(discovery_topic(job_id)) as changes:
             while True:
-                # A job of this process's own needs no read until it ends.
-                done = self._done.get(job_id)
-                if done is not None:
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(deadline - loop.time()):
-                            await done.wait()
+                # A job of this process's own needs no read until it ends, nor then
+                # when its final transaction returned its row.
+                ended = self._ended.get(job_id)
+                if ended is not None:
+                    # asyncio.wait, unlike a timeout, leaves the future to other waiters.
+                    await asyncio.wait([ended], timeout=max(0.0, deadline - loop.time()))
+                    final = ended.result() if ended.done() else None
+                    if final is not None and final.user_id == user_id:
+                        return final
                 record = await get_discovery(services.reads, user_id, job_id)
                 remaining = deadline - loop.time()
                 if record is None or not record.status.is_active or remaining <= 0:
                     return record
-                if job_id not in self._done:
+                if job_id not in self._ended:
                     await changes.next_change(at_most=min(poll_seconds, remaining))
 
     # -- the sweep and the process's lifetime --------------------------------

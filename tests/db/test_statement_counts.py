@@ -114,3 +114,21 @@ async def test_a_new_discovery_with_a_free_provider_slot_writes_its_row_twice(
     # and its row was written once to store it, with its provider slot, and once to finish it
     writes = [statement for statement in statements if _DISCOVERY_WRITE.match(statement)]
     assert len(writes) == 2, writes
+
+
+async def test_a_request_waiting_on_its_own_processs_job_reads_no_row_after_it_ends(
+    graphql: GraphQLClient, app: FastAPI
+) -> None:
+    # given no discovery running
+    # when a new one is asked for and awaited in one request
+    job = {"input": {"userUrl": "https://www.waiting-shop.com", "numResults": 3}}
+    with counted_statements(app, with_jobs=True) as statements:
+        finished = await graphql.execute(DISCOVER_JOB, job)
+    # then it answered COMPLETED, with what the provider found
+    discovery = finished["discoverCompetitors"]["discovery"]
+    assert discovery["status"] == "COMPLETED"
+    assert discovery["competitors"]
+    # and the statement that finished the job was the last to touch its row: the
+    # request answered with the row that statement returned
+    touching = [s for s in statements if "competitor_discoveries" in s]
+    assert touching[-1].lstrip().upper().startswith("UPDATE"), touching
