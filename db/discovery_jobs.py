@@ -177,11 +177,12 @@ async def renew_leases(
     return {row.id for row in rows}
 
 
-# The values of its SET clause are bound at each call (`_ended` names them).
+# The values of its SET clause are bound at each call (`_ended` names them). It does
+# not return the result it stores: decoding it back would give what was just encoded.
 _FINISH = (
     update(_discoveries)
     .where(*_held(bindparam("b_id"), bindparam("b_owner"), _RUNNING))
-    .returning(*DISCOVERY_COLUMNS)
+    .returning(*(column for column in DISCOVERY_COLUMNS if column is not _discoveries.c.result))
 )
 
 
@@ -209,7 +210,7 @@ async def finish_job(
             },
         )
     ).first()
-    return discovery_record(row) if row is not None else None
+    return discovery_record(row, result=result) if row is not None else None
 
 
 async def expired_jobs(

@@ -37,8 +37,9 @@ DISCOVERY_COLUMNS = (
 )
 
 
-def discovery_record(row: AnyRow) -> DiscoveryRecord:
-    return from_row(DiscoveryRecord, row, status=DiscoveryStatus(row.status))
+def discovery_record(row: AnyRow, **known: Any) -> DiscoveryRecord:
+    """The discovery of a row of (at least) DISCOVERY_COLUMNS but those `known` already."""
+    return from_row(DiscoveryRecord, row, status=DiscoveryStatus(row.status), **known)
 
 
 # Built once, its values bound at each call: building a statement per call costs

@@ -68,13 +68,17 @@ def failure_of(record: DiscoveryRecord) -> Problem | None:
 
 
 def encode_result(result: DiscoveryResult, summary: ResearchSummary) -> dict[str, Any]:
+    """Plain JSON (lists, not tuples): it is the stored result, and the finished job's too."""
     return {
-        "competitors": [fields_of(competitor) for competitor in result.competitors],
+        "competitors": [
+            {**fields_of(competitor), "highlights": list(competitor.highlights)}
+            for competitor in result.competitors
+        ],
         "social_media_accounts": result.social_media_accounts.as_dict(),
         "social_media_citations": [
             fields_of(citation) for citation in result.social_media_citations
         ],
-        "research_summary": fields_of(summary),
+        "research_summary": {**fields_of(summary), "key_findings": list(summary.key_findings)},
         "shortfall": result.shortfall,
     }
 
