@@ -84,12 +84,12 @@ class DiscoverCompetitorsPayload:
     @classmethod
     def from_outcome(cls, outcome: DiscoveryOutcome, viewer_id: str) -> DiscoverCompetitorsPayload:
         found = outcome.discovery
+        # The edge's node is the discovery: built once, for both fields.
+        edge = CompetitorDiscoveryEdge.from_discovery(found) if found is not None else None
         return cls(
             session_id=viewer_id,
-            discovery=CompetitorDiscovery.from_discovery(found) if found is not None else None,
-            discovery_edge=(
-                CompetitorDiscoveryEdge.from_discovery(found) if found is not None else None
-            ),
+            discovery=edge.node if edge is not None else None,
+            discovery_edge=edge,
             user_errors=user_errors(outcome.problems),
         )
 
