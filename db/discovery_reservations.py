@@ -8,25 +8,53 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import Integer, bindparam, delete, func, insert, select
 
 from db.engine import Transaction
 from db.models import discovery_reservations as _reservations
 
 # Built once: a statement built per call costs more CPU (construction and its
 # cache key) than running it on SQLite.
-_RESERVE = insert(_reservations)
+_MADE_SINCE = (
+    select(func.count())
+    .where(
+        _reservations.c.user_id == bindparam("user_id"),
+        _reservations.c.reserved_at > bindparam("since"),
+    )
+    .scalar_subquery()
+)
+# The count and the reservation in one statement: one round trip, not two.
+_RESERVE_WITHIN = insert(_reservations).from_select(
+    ["id", "user_id", "reserved_at"],
+    select(
+        bindparam("id", type_=_reservations.c.id.type),
+        bindparam("user_id", type_=_reservations.c.user_id.type),
+        bindparam("reserved_at", type_=_reservations.c.reserved_at.type),
+    ).where(bindparam("at_most", type_=Integer) > _MADE_SINCE),
+)
 _COUNT_SINCE = select(func.count(), func.min(_reservations.c.reserved_at)).where(
     _reservations.c.user_id == bindparam("user_id"),
     _reservations.c.reserved_at > bindparam("since"),
 )
 
 
-async def reserve_discovery(
-    connection: Transaction, job_id: str, user_id: str, at: datetime
-) -> None:
-    """Count the new job `job_id` against its user from `at` on."""
-    await connection.execute(_RESERVE, {"id": job_id, "user_id": user_id, "reserved_at": at})
+async def reserve_discovery_within(
+    connection: Transaction, job_id: str, user_id: str, at: datetime, *, since: datetime, limit: int
+) -> bool:
+    """Count the new job `job_id` against its user from `at` on, unless the user already
+    reserved `limit` jobs after `since`; whether it was reserved.
+
+    The count and the reservation are one statement; under the user's submission
+    lock no other reservation of theirs can come between.
+    """
+    parameters = {
+        "id": job_id,
+        "user_id": user_id,
+        "reserved_at": at,
+        "since": since,
+        "at_most": limit,
+    }
+    return (await connection.execute(_RESERVE_WITHIN, parameters)).rowcount == 1
 
 
 async def count_reservations_since(
@@ -49,4 +77,4 @@ async def prune_reservations(connection: Transaction, until: datetime) -> int:
     return result.rowcount
 
 
-__all__ = ["count_reservations_since", "prune_reservations", "reserve_discovery"]
+__all__ = ["count_reservations_since", "prune_reservations", "reserve_discovery_within"]

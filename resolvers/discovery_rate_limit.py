@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from db.discovery_reservations import (
     count_reservations_since,
     prune_reservations,
-    reserve_discovery,
+    reserve_discovery_within,
 )
 from db.engine import Transaction
 from resolvers.errors import ErrorCode, Problem
@@ -44,11 +44,14 @@ async def reserve_within_limit(
     Only sound under the user's submission lock, in the transaction that
     stores the job: the count and the reservation must not be split.
     """
-    made, oldest = await count_reservations_since(connection, user_id, now - RATE_WINDOW)
-    if made >= policy.per_minute:
-        return _rate_limited(policy, oldest, now)
-    await reserve_discovery(connection, job_id, user_id, now)
-    return None
+    since = now - RATE_WINDOW
+    if await reserve_discovery_within(
+        connection, job_id, user_id, now, since=since, limit=policy.per_minute
+    ):
+        return None
+    # Refused: only now is it worth asking when the user's minute frees up.
+    _made, oldest = await count_reservations_since(connection, user_id, since)
+    return _rate_limited(policy, oldest, now)
 
 
 async def prune_spent_reservations(connection: Transaction, now: datetime) -> int:

@@ -132,3 +132,17 @@ async def test_a_request_waiting_on_its_own_processs_job_reads_no_row_after_it_e
     # request answered with the row that statement returned
     touching = [s for s in statements if "competitor_discoveries" in s]
     assert touching[-1].lstrip().upper().startswith("UPDATE"), touching
+
+
+async def test_a_new_discovery_counts_against_the_rate_limit_in_one_statement(
+    graphql: GraphQLClient, app: FastAPI
+) -> None:
+    # given no discovery yet
+    # when a new one is asked for
+    job = {"input": {"userUrl": "https://www.counted-shop.com", "numResults": 3, "wait": False}}
+    with counted_statements(app) as statements:
+        started = await graphql.execute(DISCOVER_JOB, job)
+    # then it started, and its reservation was counted and stored by one statement
+    assert started["discoverCompetitors"]["discovery"]["status"] == "RUNNING"
+    reservations = [s for s in statements if "discovery_reservations" in s]
+    assert len(reservations) == 1, reservations
