@@ -1,0 +1,125 @@
+"""Instructions per request, counted by valgrind: a figure the machine's other load cannot move.
+
+    .venv/bin/python -m bench.instructions [--database sqlite|postgresql] [--only NAME ...]
+
+CPU time on a shared machine moves with what else runs on it: on one machine
+here the same commit's new discovery cost 5.7 ms of CPU per request in one
+run and 6.8 ms in the next. valgrind's callgrind counts the instructions a
+process executes instead, the same for the same code and inputs, so it tells
+two commits apart where a timing cannot (it says nothing about waits, cache
+misses or the network; `bench.run` measures those).
+
+Each request shape is run twice under callgrind, each time in a fresh
+`bench.profile` process (its own database, the same seeding, the same
+warm-up), once with more requests than the other. The difference between the
+two counts, over the difference in requests, is the instructions of one
+request, with start-up and set-up taken out. Only the service's process is
+counted: the fake provider and the database server run outside valgrind. A
+discovery job's own work (the provider call, its finishing transaction) runs
+in the request's process and counts.
+
+Slow: every shape costs two service start-ups under valgrind (a minute or two
+each). Compare commits by running this from a worktree of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+
+from bench.profile import CALLS
+from bench.run import ROOT
+
+# How many requests `bench.profile` sends for `--requests N --rounds 1`: a
+# warm-up of up to 200, then N (a twentieth for a new discovery, which waits
+# 50 ms for the fake provider each time).
+_WARM_UP_AT_MOST = 200
+_COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
+DEFAULT_CALLS = ("progress", "naive REST progress", "complete step", "naive REST write")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One `bench.profile` process under callgrind."""
+
+    requests: int
+    instructions: int
+
+
+def requests_sent(name: str, requests: int) -> int:
+    per_round = max(1, requests // 20) if name == "new discovery" else requests
+    return min(_WARM_UP_AT_MOST, per_round) + per_round
+
+
+def ensure_valgrind() -> str:
+    found = shutil.which("valgrind")
+    if found:
+        return found
+    if shutil.which("apt-get"):
+        subprocess.run(["apt-get", "install", "-y", "-qq", "valgrind"], check=True)
+        found = shutil.which("valgrind")
+        if found:
+            return found
+    raise SystemExit("valgrind is needed: apt-get install valgrind")
+
+
+def counted(valgrind: str, name: str, database: str, requests: int) -> Run:
+    command = [
+        valgrind,
+        "--tool=callgrind",
+        "--callgrind-out-file=/dev/null",
+        sys.executable,
+        "-m",
+        "bench.profile",
+        "--database",
+        database,
+        "--only",
+        name,
+        "--requests",
+        str(requests),
+        "--rounds",
+        "1",
+    ]
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    found = _COLLECTED.search(finished.stderr)
+    if finished.returncode != 0 or found is None:
+        raise SystemExit(f"{name}: bench.profile failed under valgrind\n{finished.stderr[-2000:]}")
+    return Run(requests_sent(name, requests), int(found.group(1)))
+
+
+def per_request(fewer: Run, more: Run) -> float:
+    return (more.instructions - fewer.instructions) / (more.requests - fewer.requests)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=sorted(CALLS),
+        help=f"a request shape (repeatable); default: {', '.join(DEFAULT_CALLS)}",
+    )
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=400,
+        help="requests per round of the smaller run; the larger sends three times as many",
+    )
+    args = parser.parse_args()
+    valgrind = ensure_valgrind()
+    names = args.only or list(DEFAULT_CALLS)
+    print(f"| request ({args.database}) | instructions per request |", flush=True)
+    print("|---|---|", flush=True)
+    for name in names:
+        fewer = counted(valgrind, name, args.database, args.requests)
+        more = counted(valgrind, name, args.database, 3 * args.requests)
+        print(f"| {name} | {per_request(fewer, more) / 1e6:.2f} M |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
