@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 
 from discovery.urls import NormalisedURL
@@ -77,13 +78,20 @@ def targeting_text(request: DiscoveryRequest) -> str:
     return " ".join(p for p in parts if p)
 
 
+@cache
+def _field_names(record_type: type[DataclassInstance]) -> tuple[str, ...]:
+    # `dataclasses.fields` builds its answer anew at each call; a discovery asks
+    # it for every competitor several times over.
+    return tuple(field.name for field in fields(record_type))
+
+
 def fields_of(record: DataclassInstance) -> dict[str, Any]:
     """A flat record's fields by name (strings, numbers, tuples of strings).
 
     What `dataclasses.asdict` gives for these records, without its recursive
     deep copy of every value.
     """
-    return {field.name: getattr(record, field.name) for field in fields(record)}
+    return {name: getattr(record, name) for name in _field_names(type(record))}
 
 
 @dataclass(frozen=True, slots=True)

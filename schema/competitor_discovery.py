@@ -69,9 +69,8 @@ class Competitor:
     @classmethod
     def from_model(cls, competitor: discovery.Competitor, discovery_id: str) -> Competitor:
         # The model's fields under their own names; the id makes it a value of its discovery.
-        values = {field.name: getattr(competitor, field.name) for field in fields(competitor)}
         return cls(
-            **values | {"highlights": list(competitor.highlights)},
+            **discovery.fields_of(competitor) | {"highlights": list(competitor.highlights)},
             id=strawberry.ID(discovery_part_id("Competitor", discovery_id, competitor.domain)),
         )
 
