@@ -37,13 +37,9 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-from bench.profile import CALLS
+from bench.profile import CALLS, WARM_UP_AT_MOST, requests_per_round
 from bench.run import ROOT
 
-# How many requests `bench.profile` sends for `--requests N --rounds 1`: a
-# warm-up of up to 200, then N (a twentieth for a new discovery, which waits
-# 50 ms for the fake provider each time).
-_WARM_UP_AT_MOST = 200
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
 DEFAULT_CALLS = ("progress", "naive REST progress", "complete step", "naive REST write")
 
@@ -57,8 +53,9 @@ class Run:
 
 
 def requests_sent(name: str, requests: int) -> int:
-    per_round = max(1, requests // 20) if name == "new discovery" else requests
-    return min(_WARM_UP_AT_MOST, per_round) + per_round
+    """How many requests `bench.profile --requests N --rounds 1` sends: a warm-up, one round."""
+    per_round = requests_per_round(name, requests)
+    return min(WARM_UP_AT_MOST, per_round) + per_round
 
 
 def ensure_valgrind() -> str:

@@ -144,6 +144,15 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
+WARM_UP_AT_MOST = 200
+"""Requests sent before the measured rounds, at most (as many as a round, if fewer)."""
+
+
+def requests_per_round(name: str, requests: int) -> int:
+    """`requests`, but a twentieth for a new discovery: each waits 50 ms for the provider."""
+    return max(1, requests // 20) if name == "new discovery" else requests
+
+
 @dataclass(frozen=True)
 class Options:
     names: list[str]
@@ -230,10 +239,8 @@ async def measure(
             status, body = await call_once(application, call, token)
             assert status == 200, (name, status, body[:500])
             assert b'"errors"' not in body, (name, body[:500])
-            requests = (
-                max(1, options.requests // 20) if name == "new discovery" else options.requests
-            )
-            for _ in range(min(200, requests)):  # warm-up
+            requests = requests_per_round(name, options.requests)
+            for _ in range(min(WARM_UP_AT_MOST, requests)):
                 await call_once(application, call, token)
             # CPU of this thread only: a timer of wall time would charge waits to whatever waited.
             profiler = cProfile.Profile(time.thread_time) if options.cprofile else None
