@@ -191,13 +191,14 @@ def _size(value: object) -> int:
 
 
 def _within_budget(competitors: list[Competitor], budget: int) -> list[Competitor]:
+    records = [fields_of(competitor) for competitor in competitors]
     # The list as stored is the items and a ", " between each, in brackets: as long
     # as the count below once every item is in. Usually all fit, and one encoding says so.
-    if _size([fields_of(competitor) for competitor in competitors]) <= budget:
+    if _size(records) <= budget:
         return competitors
     used = 0
-    for kept, competitor in enumerate(competitors):
-        used += _size(fields_of(competitor)) + 2  # the ", " between list items
+    for kept, record in enumerate(records):
+        used += _size(record) + 2  # the ", " between list items
         if used > budget:
             return competitors[:kept]
     return competitors
