@@ -28,26 +28,19 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any, Protocol
-from uuid import UUID
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 from sqlalchemy import Select
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.driver_statements import CompiledStatements, Listeners, StatementListener
 from db.engine import Transaction, read_transaction
 from db.timeouts import DatabaseTimeouts
 
 __all__ = ["EngineReads", "Reads", "StatementListener", "fetch_all", "reads_for"]
-
-StatementListener = Callable[[str], None]
-"""Told the SQL of every statement a `Reads` sends (tests count them)."""
 
 # The client gives up a little after the server's statement_timeout, so a slow
 # statement is cancelled by the server and the connection stays usable.
@@ -69,20 +62,7 @@ class Reads(Protocol):
     async def close(self) -> None: ...
 
 
-class _Listeners:
-    def __init__(self) -> None:
-        self._listeners: list[StatementListener] = []
-
-    def listen(self, listener: StatementListener) -> Callable[[], None]:
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
-
-    def told(self, sql: str) -> None:
-        for listener in self._listeners:
-            listener(sql)
-
-
-class EngineReads(_Listeners):
+class EngineReads(Listeners):
     """Reads through the async engine: for drivers without a faster path, and SQLite's fallback.
 
     Its statements reach the engine's own events too; listeners are told only of
@@ -102,101 +82,17 @@ class EngineReads(_Listeners):
         return None
 
 
-Processor = Callable[[Any], Any] | None
-# Decoded values that may be shared between rows: nothing can change them.
-_IMMUTABLE = (str, int, float, bytes, datetime, date, time, timedelta, Decimal, UUID, type(None))
-
-
-@dataclass(frozen=True, slots=True)
-class _Compiled:
-    """A statement as the driver takes it, with the engine's own value processing."""
-
-    sql: str
-    compiled: Any  # sqlalchemy.engine.Compiled, for its bound parameters' defaults
-    parameter_names: tuple[str, ...]
-    bind_processors: tuple[Processor, ...]
-    result_processors: tuple[Processor, ...]
-    row: type[tuple[Any, ...]]
-
-    @classmethod
-    def of(cls, statement: Select[Any], dialect: Dialect) -> _Compiled:
-        compiled = statement.compile(dialect=dialect)
-        names = tuple(compiled.positiontup or ())
-        binds = tuple(
-            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-            for name in names
-        )
-        columns = list(statement.selected_columns)
-        results = tuple(
-            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
-        )
-        row = namedtuple("Row", [column.key for column in columns])  # type: ignore[misc]
-        return cls(str(compiled), compiled, names, binds, results, row)
-
-    def arguments(self, parameters: Mapping[str, Any]) -> list[Any]:
-        values = self.compiled.construct_params(dict(parameters))
-        return [
-            value if process is None else process(value)
-            for process, value in zip(
-                self.bind_processors, (values[name] for name in self.parameter_names), strict=True
-            )
-        ]
-
-    def rows(self, raw_rows: Sequence[Sequence[Any]]) -> list[Any]:
-        processed = [
-            (index, process)
-            for index, process in enumerate(self.result_processors)
-            if process is not None
-        ]
-        make = self.row._make  # type: ignore[attr-defined]
-        # A join repeats the parent's columns on every row: a value that came in the
-        # row before is not decoded again, when what it decodes to cannot be changed.
-        previous: dict[int, tuple[Any, Any]] = {}
-        rows = []
-        for raw in raw_rows:
-            values = list(raw)
-            for index, process in processed:
-                value = values[index]
-                seen = previous.get(index)
-                if seen is not None and type(seen[0]) is type(value) and seen[0] == value:
-                    values[index] = seen[1]
-                    continue
-                decoded = process(value)
-                if isinstance(decoded, _IMMUTABLE):
-                    previous[index] = (value, decoded)
-                values[index] = decoded
-            rows.append(make(values))
-        return rows
-
-
-class _CompiledStatements:
-    """Each statement compiled once for the dialect, on first use."""
-
-    def __init__(self, dialect: Dialect) -> None:
-        self.dialect = dialect
-        self._compiled: dict[int, tuple[Select[Any], _Compiled]] = {}
-
-    def __getitem__(self, statement: Select[Any]) -> _Compiled:
-        # Keyed by identity: fast reads are module-level statements with bindparams,
-        # built once. The statement is kept with its entry so its id is never reused.
-        found = self._compiled.get(id(statement))
-        if found is None:
-            found = (statement, _Compiled.of(statement, self.dialect))
-            self._compiled[id(statement)] = found
-        return found[1]
-
-
 # SQLite's answer when another connection holds what a reader needs for a moment.
 _SQLITE_BUSY = ("database is locked", "database table is locked")
 
 
-class SQLiteReads(_Listeners):
+class SQLiteReads(Listeners):
     """The stdlib driver on one read-only connection of this process, used on the event loop."""
 
     def __init__(self, engine: AsyncEngine, path: str) -> None:
         super().__init__()
         self._path = path
-        self._statements = _CompiledStatements(engine.dialect)
+        self._statements = CompiledStatements(engine.dialect)
         self._fallback = EngineReads(engine)
         self._connection: sqlite3.Connection | None = None
 
@@ -210,7 +106,7 @@ class SQLiteReads(_Listeners):
         return connection
 
     async def all(self, statement: Select[Any], parameters: Mapping[str, Any]) -> Sequence[Any]:
-        compiled = self._statements[statement]
+        compiled = self._statements.get(statement)
         connection = self._connection or self._connect()
         try:
             raw = connection.execute(compiled.sql, compiled.arguments(parameters)).fetchall()
@@ -256,7 +152,7 @@ async def _nothing_to_reset(connection: Any) -> None:
     return None
 
 
-class AsyncpgReads(_Listeners):
+class AsyncpgReads(Listeners):
     """An asyncpg pool of this process's own, made on first use (in the loop that uses it).
 
     A database that stops answering costs a read at most `pool_seconds` to get a
@@ -276,7 +172,7 @@ class AsyncpgReads(_Listeners):
         self._dsn = dsn
         self._timeouts = timeouts
         self._max_size = max_size
-        self._statements = _CompiledStatements(engine.dialect)
+        self._statements = CompiledStatements(engine.dialect)
         self._pool: Any = None
         self._creating = asyncio.Lock()
 
@@ -297,7 +193,7 @@ class AsyncpgReads(_Listeners):
             return self._pool
 
     async def all(self, statement: Select[Any], parameters: Mapping[str, Any]) -> Sequence[Any]:
-        compiled = self._statements[statement]
+        compiled = self._statements.get(statement)
         pool = self._pool or await self._get_pool()
         async with pool.acquire(timeout=self._timeouts.pool_seconds) as connection:
             try:

@@ -1,0 +1,160 @@
+"""Core statements compiled once by the engine's dialect, for running on the driver directly.
+
+SQLAlchemy builds and compiles the statement, and its column types' own
+processors encode the parameters and decode the values, so a row reads (and a
+value is stored) exactly as through the engine. What is skipped is the async
+engine's per-statement machinery: a greenlet switch, an execution context,
+and on SQLite aiosqlite's thread hop. `db.fast_reads` and
+`db.asyncpg_writes` run what is compiled here.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, namedtuple
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any, cast
+from uuid import UUID
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import ClauseElement, Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.types import TypeEngine
+
+StatementListener = Callable[[str], None]
+"""Told the SQL of every statement sent on the driver directly (tests count them)."""
+
+Processor = Callable[[Any], Any] | None
+# Decoded values that may be shared between rows: nothing can change them.
+_IMMUTABLE = (str, int, float, bytes, datetime, date, time, timedelta, Decimal, UUID, type(None))
+# Statements built per call (with their values inside) are compiled at each call;
+# the module-level ones, with bindparams, stay among the most recently used.
+_MOST_STATEMENTS_KEPT = 256
+
+
+class Listeners:
+    """Who is told of each statement sent on the driver."""
+
+    def __init__(self) -> None:
+        self._listeners: list[StatementListener] = []
+
+    def listen(self, listener: StatementListener) -> Callable[[], None]:
+        """Tell `listener` of every statement sent from now on; returns what stops it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def told(self, sql: str) -> None:
+        for listener in self._listeners:
+            listener(sql)
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """A statement as the driver takes it, with the engine's own value processing."""
+
+    sql: str
+    compiled: Any  # sqlalchemy.engine.Compiled, for its bound parameters' defaults
+    parameter_names: tuple[str, ...]
+    bind_processors: tuple[Processor, ...]
+    result_processors: tuple[Processor, ...]
+    row: type[tuple[Any, ...]]
+    returns_rows: bool
+
+    @classmethod
+    def of(cls, statement: Executable, dialect: Dialect, column_keys: Sequence[str]) -> Compiled:
+        """`statement` compiled for `dialect`; an INSERT or UPDATE sets `column_keys`."""
+        # render_postcompile: an IN of a list of values (built per call) is sent as
+        # one parameter per value, as the engine expands it at execution.
+        compiled = cast(
+            SQLCompiler,
+            cast(ClauseElement, statement).compile(
+                dialect=dialect,
+                column_keys=list(column_keys) or None,
+                compile_kwargs={"render_postcompile": True},
+            ),
+        )
+        names = tuple(compiled.positiontup or ())
+        binds = tuple(
+            _bind_type(compiled, name).dialect_impl(dialect).bind_processor(dialect)
+            for name in names
+        )
+        # A SELECT's columns, or the RETURNING columns of an INSERT, UPDATE or DELETE.
+        columns = list(getattr(statement, "exported_columns", ()))
+        results = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
+        )
+        # rename: an unlabelled expression (count(*)) has no name; its row reads it by index.
+        row = namedtuple("Row", [str(column.key) for column in columns], rename=True)  # type: ignore[misc]
+        dml = bool(getattr(statement, "is_dml", False))
+        return cls(str(compiled), compiled, names, binds, results, row, bool(columns) or not dml)
+
+    def arguments(self, parameters: Mapping[str, Any]) -> list[Any]:
+        values = self.compiled.construct_params(dict(parameters))
+        return [
+            value if process is None else process(value)
+            for process, value in zip(
+                self.bind_processors, (values[name] for name in self.parameter_names), strict=True
+            )
+        ]
+
+    def rows(self, raw_rows: Sequence[Sequence[Any]]) -> list[Any]:
+        if not self.result_processors:
+            return [tuple(raw) for raw in raw_rows]  # a text() statement: its values as sent
+        processed = [
+            (index, process)
+            for index, process in enumerate(self.result_processors)
+            if process is not None
+        ]
+        make = self.row._make  # type: ignore[attr-defined]
+        # A join repeats the parent's columns on every row: a value that came in the
+        # row before is not decoded again, when what it decodes to cannot be changed.
+        previous: dict[int, tuple[Any, Any]] = {}
+        rows = []
+        for raw in raw_rows:
+            values = list(raw)
+            for index, process in processed:
+                value = values[index]
+                seen = previous.get(index)
+                if seen is not None and type(seen[0]) is type(value) and seen[0] == value:
+                    values[index] = seen[1]
+                    continue
+                decoded = process(value)
+                if isinstance(decoded, _IMMUTABLE):
+                    previous[index] = (value, decoded)
+                values[index] = decoded
+            rows.append(make(values))
+        return rows
+
+
+def _bind_type(compiled: SQLCompiler, name: str) -> TypeEngine[Any]:
+    bind = compiled.binds.get(name)
+    if bind is None:  # one value of an expanded IN list: "id_1_2" of "id_1"
+        bind = compiled.binds[name.rpartition("_")[0]]
+    return bind.type
+
+
+class CompiledStatements:
+    """Statements compiled for the dialect on first use, the most recently used kept."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self._compiled: OrderedDict[tuple[int, tuple[str, ...]], tuple[Executable, Compiled]] = (
+            OrderedDict()
+        )
+
+    def get(self, statement: Executable, column_keys: tuple[str, ...] = ()) -> Compiled:
+        # Keyed by identity: the hot statements are module-level, with bindparams,
+        # built once. The statement is kept with its entry so its id is not reused
+        # while the entry is there.
+        key = (id(statement), column_keys)
+        found = self._compiled.get(key)
+        if found is None:
+            found = (statement, Compiled.of(statement, self.dialect, column_keys))
+            self._compiled[key] = found
+            if len(self._compiled) > _MOST_STATEMENTS_KEPT:
+                self._compiled.popitem(last=False)
+        else:
+            self._compiled.move_to_end(key)
+        return found[1]
