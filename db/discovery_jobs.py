@@ -109,15 +109,16 @@ def _advisory_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+
 async def _serialise(connection: Transaction, name: str) -> None:
     # On SQLite every write transaction begins IMMEDIATE and so already excludes
     # every other writer; PostgreSQL needs a lock that lasts until commit. Under
     # READ COMMITTED (PostgreSQL's default, which the engine keeps) each statement
     # after the lock sees everything the previous holder committed.
     if connection.dialect.name == "postgresql":
-        await connection.execute(
-            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _advisory_key(name)}
-        )
+        await connection.execute(_ADVISORY_LOCK, {"key": _advisory_key(name)})
 
 
 async def serialise_submissions(connection: Transaction, user_id: str) -> None:

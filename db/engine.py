@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any, cast
 
@@ -14,13 +14,16 @@ from sqlalchemy.engine.interfaces import AdaptedConnection, DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from db.asyncpg_writes import AsyncpgWriteConnection, AsyncpgWriter
 from db.availability import is_database_unavailable
+from db.driver_statements import StatementListener
 from db.sqlite_writes import SQLiteWriteConnection, SQLiteWriter, configure_sqlite_connection
 from db.timeouts import DatabaseTimeouts
 from db.writer_queue import WriterQueue
 
-Transaction = AsyncConnection | SQLiteWriteConnection
-"""A connection in a transaction: SQLite's write transactions run on `SQLiteWriteConnection`."""
+Transaction = AsyncConnection | SQLiteWriteConnection | AsyncpgWriteConnection
+"""A connection in a transaction: write transactions run on `SQLiteWriteConnection` (SQLite)
+and `AsyncpgWriteConnection` (PostgreSQL on asyncpg)."""
 
 _WRITE = "onboarding_write"
 _FRESH = "onboarding_fresh"
@@ -40,6 +43,7 @@ _UNLIMITED_SQLITE_BUSY_SECONDS = 60.0
 
 _WRITER_QUEUES: weakref.WeakKeyDictionary[Engine, WriterQueue] = weakref.WeakKeyDictionary()
 _SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, SQLiteWriter] = weakref.WeakKeyDictionary()
+_ASYNCPG_WRITERS: weakref.WeakKeyDictionary[Engine, AsyncpgWriter] = weakref.WeakKeyDictionary()
 
 
 def create_engine(url: str, timeouts: DatabaseTimeouts | None = None, **kwargs: Any) -> AsyncEngine:
@@ -63,6 +67,7 @@ def create_engine(url: str, timeouts: DatabaseTimeouts | None = None, **kwargs: 
     engine = create_async_engine(url, connect_args=connect_args, **kwargs)
     _ping_on_checkout(engine)
     _drop_connections_that_timed_out(engine)
+    _ASYNCPG_WRITERS[engine.sync_engine] = AsyncpgWriter(engine)
     return engine
 
 
@@ -87,10 +92,13 @@ def _ping_on_checkout(engine: AsyncEngine) -> None:
     ) -> None:
         if record.info.pop(_FRESH, False):
             return  # it has just answered the handshake
+        adapted = cast(AdaptedConnection, dbapi_connection)
+        if adapted.driver_connection.is_closed():
+            # The server ended it (a restart, an administrator): so it did the others.
+            raise exc.InvalidatePoolError("the server closed the connection")
         idle = time.monotonic() - record.info.get(_RETURNED_AT, float("-inf"))
         if idle < _PING_AFTER_IDLE_SECONDS:
             return
-        adapted = cast(AdaptedConnection, dbapi_connection)
         try:
             adapted.run_async(lambda driver: driver.fetchval("SELECT 1", timeout=_PING_SECONDS))
         except Exception as error:  # whatever the reason, this connection cannot serve
@@ -161,10 +169,28 @@ def _take_over_sqlite_transactions(engine: AsyncEngine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def statement_engines(engine: AsyncEngine) -> tuple[Engine, ...]:
-    """The engines whose events see `engine`'s statements (SQLite writes run on their own)."""
-    writer = _SQLITE_WRITERS.get(engine.sync_engine)
-    return (engine.sync_engine,) if writer is None else (engine.sync_engine, writer.engine)
+def listen_to_statements(engine: AsyncEngine, listener: StatementListener) -> Callable[[], None]:
+    """Tell `listener` the SQL of every statement sent for `engine` from now on (not its
+    fast reads: `Reads.listen`), on whichever connection it runs; returns what stops it."""
+
+    def sent(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        listener(statement)
+
+    engines = [engine.sync_engine]
+    if (sqlite_writer := _SQLITE_WRITERS.get(engine.sync_engine)) is not None:
+        engines.append(sqlite_writer.engine)
+    for each in engines:
+        event.listen(each, "before_cursor_execute", sent)
+    asyncpg_writer = _ASYNCPG_WRITERS.get(engine.sync_engine)
+    stop_driver = asyncpg_writer.listen(listener) if asyncpg_writer is not None else None
+
+    def stop() -> None:
+        for each in engines:
+            event.remove(each, "before_cursor_execute", sent)
+        if stop_driver is not None:
+            stop_driver()
+
+    return stop
 
 
 @asynccontextmanager
@@ -173,15 +199,21 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[Transaction]:
 
     On SQLite the writers of this process first take turns in arrival order
     (`WriterQueue`), then run on the event loop (`SQLiteWriter`); PostgreSQL
-    needs no such queue, its writers lock rows.
+    needs no such queue, its writers lock rows. On asyncpg the statements run
+    on the pooled connection's driver (`AsyncpgWriter`).
     """
     sqlite_writer = _SQLITE_WRITERS.get(engine.sync_engine)
-    if sqlite_writer is None:
-        async with engine_write_transaction(engine) as connection:
+    if sqlite_writer is not None:
+        async with sqlite_writer.transaction() as connection:
             yield connection
         return
-    async with sqlite_writer.transaction() as connection:
-        yield connection
+    asyncpg_writer = _ASYNCPG_WRITERS.get(engine.sync_engine)
+    if asyncpg_writer is not None:
+        async with asyncpg_writer.transaction() as driver_connection:
+            yield driver_connection
+        return
+    async with engine_write_transaction(engine) as engine_connection:
+        yield engine_connection
 
 
 @asynccontextmanager

@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import event
 
-from db.engine import statement_engines
+from db.engine import listen_to_statements
 
 BACKGROUND_TASK_PREFIX = "discovery-job"
 """How `resolvers/discovery_jobs.py` names the tasks it runs beside the requests."""
@@ -26,7 +24,6 @@ def counted_statements(app: FastAPI, *, with_jobs: bool = False) -> Iterator[lis
     (`db.fast_reads`) count too.
     """
     services = app.state.runtime.services
-    engines = statement_engines(services.engine)
     statements: list[str] = []
 
     def sent(statement: str) -> None:
@@ -34,15 +31,10 @@ def counted_statements(app: FastAPI, *, with_jobs: bool = False) -> Iterator[lis
         if with_jobs or task is None or not task.get_name().startswith(BACKGROUND_TASK_PREFIX):
             statements.append(statement)
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        sent(statement)
-
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
-    stop_listening = services.reads.listen(sent)
+    stop_listening = listen_to_statements(services.engine, sent)
+    stop_listening_to_reads = services.reads.listen(sent)
     try:
         yield statements
     finally:
+        stop_listening_to_reads()
         stop_listening()
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)

@@ -1,0 +1,227 @@
+"""PostgreSQL write transactions run on the asyncpg connection, and behave as the engine's."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
+import pytest
+from sqlalchemy import event, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.availability import is_database_unavailable
+from db.engine import (
+    Transaction,
+    create_engine,
+    engine_write_transaction,
+    listen_to_statements,
+    read_transaction,
+    write_transaction,
+)
+from db.models import onboarding_progress
+from db.progress_repository import create_progress, get_progress, save_progress
+from db.records import ProgressRecord, StepStatus
+from db.timeouts import DatabaseTimeouts
+from tests.reliability.own_postgres import OwnPostgres
+
+STARTED = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
+BACKEND = text("SELECT pg_backend_pid()")
+
+
+@pytest.fixture
+async def engine(postgres_database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(postgres_database_url)
+    yield engine
+    await engine.dispose()
+
+
+async def _progress_with_data(connection: Transaction, user_id: str) -> None:
+    await create_progress(connection, user_id, range(1, 7), STARTED)
+    before = await get_progress(connection, user_id)
+    assert before is not None
+    steps = list(before.steps)
+    steps[0] = replace(
+        steps[0],
+        status=StepStatus.COMPLETED,
+        data={"apiKeys": {"gemini": "••••1234"}, "note": "ünïcode ✓", "n": [1, 2.5, None]},
+        encrypted_secrets=b"\x00sealed\xff",
+        validation_errors=("first", "second"),
+        completed_at=STARTED + timedelta(minutes=1),
+    )
+    steps[1] = replace(steps[1], status=StepStatus.SKIPPED, updated_at=STARTED)
+    await save_progress(connection, before, replace(before, steps=tuple(steps)))
+
+
+async def _read(engine: AsyncEngine, user_id: str) -> ProgressRecord | None:
+    async with read_transaction(engine) as connection:
+        return await get_progress(connection, user_id)
+
+
+async def _backend(connection: Transaction) -> int:
+    pid: int = (await connection.execute(BACKEND)).scalar_one()
+    return pid
+
+
+class RefusedError(Exception):
+    """What a transaction's own code raised."""
+
+
+async def _write_then_fail(engine: AsyncEngine) -> None:
+    async with write_transaction(engine) as connection:
+        await create_progress(connection, "abandoned", range(1, 7), STARTED)
+        raise RefusedError
+
+
+async def _insert(engine: AsyncEngine, row: dict[str, Any]) -> None:
+    async with write_transaction(engine) as connection:
+        await connection.execute(insert(onboarding_progress), row)
+
+
+async def _backend_of_a_write(engine: AsyncEngine) -> int:
+    async with write_transaction(engine) as connection:
+        return await _backend(connection)
+
+
+async def test_a_write_runs_its_statements_on_the_driver_not_through_the_engine(
+    engine: AsyncEngine,
+) -> None:
+    through_engine: list[str] = []
+
+    def sent(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        through_engine.append(statement)
+
+    told: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", sent)
+    stop = listen_to_statements(engine, told.append)
+    try:
+        # when a user's progress is created and a step completed in one transaction
+        async with write_transaction(engine) as connection:
+            await _progress_with_data(connection, "user-a")
+    finally:
+        stop()
+        event.remove(engine.sync_engine, "before_cursor_execute", sent)
+    # then none of its statements went through the engine's execution machinery
+    assert through_engine == []
+    # and each was told to those listening: two inserts, the read, the two updates
+    assert len(told) == 5
+    assert told[2].startswith("SELECT")
+
+
+async def test_a_write_stores_exactly_what_the_engine_would(engine: AsyncEngine) -> None:
+    # given the same change written on the driver and through the engine
+    async with write_transaction(engine) as connection:
+        await _progress_with_data(connection, "on-driver")
+    async with engine_write_transaction(engine) as engine_connection:
+        await _progress_with_data(engine_connection, "through-engine")
+    # then both read back alike: JSON, bytes, a list, timestamps and the version
+    on_driver = await _read(engine, "on-driver")
+    through_engine = await _read(engine, "through-engine")
+    assert on_driver is not None
+    assert through_engine is not None
+    assert on_driver.version == 2
+    assert replace(on_driver, user_id="x") == replace(through_engine, user_id="x")
+    assert on_driver.steps[0].data == {
+        "apiKeys": {"gemini": "••••1234"},
+        "note": "ünïcode ✓",
+        "n": [1, 2.5, None],
+    }
+    assert on_driver.steps[0].encrypted_secrets == b"\x00sealed\xff"
+
+
+async def test_a_failed_write_leaves_nothing_behind_and_its_connection_serves_the_next(
+    engine: AsyncEngine,
+) -> None:
+    first_backend = await _backend_of_a_write(engine)
+
+    # when a transaction fails after it wrote
+    with pytest.raises(RefusedError):
+        await _write_then_fail(engine)
+    # then nothing of it was stored
+    assert await _read(engine, "abandoned") is None
+    # and a duplicate key is SQLAlchemy's IntegrityError, as through the engine
+    row = {"user_id": "taken", "version": 1, "started_at": STARTED, "updated_at": STARTED}
+    await _insert(engine, row)
+    with pytest.raises(IntegrityError):
+        await _insert(engine, row)
+    # and the connection, rolled back each time, commits the next transaction (in an
+    # aborted one left open, its statements would fail)
+    async with write_transaction(engine) as connection:
+        assert await _backend(connection) == first_backend
+        await create_progress(connection, "next", range(1, 7), STARTED)
+    assert await _read(engine, "next") is not None
+    async with read_transaction(engine) as reader:
+        count = select(func.count()).select_from(onboarding_progress)
+        assert (await reader.execute(count)).scalar_one() == 2
+
+
+QUICK_STATEMENTS = DatabaseTimeouts(connect_seconds=1.0, statement_seconds=0.2, pool_seconds=3.0)
+
+
+async def test_a_write_over_budget_is_cancelled_by_the_server_and_the_connection_kept(
+    postgres_database_url: str,
+) -> None:
+    engine = create_engine(postgres_database_url, QUICK_STATEMENTS)
+    try:
+        first_backend = await _backend_of_a_write(engine)
+        # when a statement of a write takes longer than the statement budget
+        with pytest.raises(asyncpg.QueryCanceledError) as raised:
+            await _write_that_sleeps(engine)
+        # then the error says the database is unavailable (HTTP 503, not a 500)
+        assert is_database_unavailable(raised.value)
+        # and the server cancelled it, so the same connection, rolled back, serves the next
+        assert await _backend_of_a_write(engine) == first_backend
+    finally:
+        await engine.dispose()
+
+
+async def _write_that_sleeps(engine: AsyncEngine) -> None:
+    async with write_transaction(engine) as connection:
+        await connection.execute(text("SELECT pg_sleep(1)"))
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[OwnPostgres]:
+    with OwnPostgres() as server:
+        yield server
+
+
+async def _write_that_freezes(engine: AsyncEngine, server: OwnPostgres) -> None:
+    async with write_transaction(engine) as connection:
+        server.freeze()
+        try:
+            await asyncio.wait_for(_backend(connection), timeout=30)
+        finally:
+            server.thaw()
+
+
+FROZEN_TIMEOUTS = DatabaseTimeouts(connect_seconds=1.0, statement_seconds=1.0, pool_seconds=5.0)
+# The client's deadline for a statement: the server's, plus a margin for it to answer.
+CLIENT_DEADLINE_SECONDS = 1.5
+
+
+async def test_a_write_on_a_frozen_postgresql_gives_up_at_its_deadline_and_drops_the_connection(
+    own_postgres: OwnPostgres,
+) -> None:
+    # given writes on a PostgreSQL of this test's own, one connection already open
+    engine = create_engine(own_postgres.url(), FROZEN_TIMEOUTS)
+    try:
+        first_backend = await _backend_of_a_write(engine)
+        # when the server freezes in the middle of a transaction (SIGSTOP: the
+        # connection stays open, nothing answers)
+        started = time.monotonic()
+        with pytest.raises(TimeoutError) as raised:
+            await _write_that_freezes(engine, own_postgres)
+        gave_up_after = time.monotonic() - started
+        # then the write is told "unavailable" once its statement's deadline passed
+        assert is_database_unavailable(raised.value)
+        assert gave_up_after < 2 * CLIENT_DEADLINE_SECONDS
+        # and that connection was dropped: once thawed, a new one serves the next write
+        assert await _backend_of_a_write(engine) != first_backend
+    finally:
+        await engine.dispose()
