@@ -205,6 +205,10 @@ def _handler(fake: FakeExa) -> type[BaseHTTPRequestHandler]:
 
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default listen backlog is 5: dozens of calls connecting at once
+    # (a test filling the provider's pool) overflow it, and the kernel drops their
+    # handshakes, which the client retries only after 1, 3, 7, 15, 31 s.
+    request_queue_size = 128
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Clients that time out hang up on us; that is the point of those tests.
