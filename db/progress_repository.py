@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
-from db.conflict_insert import conflict_insert
+from db.conflict_insert import insert_or_ignore
 from db.engine import Transaction
 from db.fast_reads import Reads
 from db.models import onboarding_progress as _progress
@@ -79,7 +79,7 @@ async def create_progress(
 ) -> None:
     """Create a fresh progress unless one exists (a concurrent first request may win)."""
     await connection.execute(
-        conflict_insert(connection, _progress).on_conflict_do_nothing(),
+        insert_or_ignore(connection.dialect.name, _progress),
         {
             "user_id": user_id,
             "version": 1,
@@ -89,7 +89,7 @@ async def create_progress(
         },
     )
     await connection.execute(
-        conflict_insert(connection, _steps).on_conflict_do_nothing(),
+        insert_or_ignore(connection.dialect.name, _steps),
         [
             {
                 "user_id": user_id,
