@@ -6,7 +6,6 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
@@ -25,12 +24,12 @@ from db.engine import (
     write_transaction,
 )
 from db.models import onboarding_progress
-from db.progress_repository import create_progress, get_progress, save_progress
-from db.records import ProgressRecord, StepStatus
+from db.progress_repository import create_progress, get_progress
+from db.records import ProgressRecord
 from db.timeouts import DatabaseTimeouts
 from tests.reliability.own_postgres import OwnPostgres
+from tests.support.stored_progress import STARTED, store_progress_with_data
 
-STARTED = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
 BACKEND = text("SELECT pg_backend_pid()")
 
 
@@ -39,23 +38,6 @@ async def engine(postgres_database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(postgres_database_url)
     yield engine
     await engine.dispose()
-
-
-async def _progress_with_data(connection: Transaction, user_id: str) -> None:
-    await create_progress(connection, user_id, range(1, 7), STARTED)
-    before = await get_progress(connection, user_id)
-    assert before is not None
-    steps = list(before.steps)
-    steps[0] = replace(
-        steps[0],
-        status=StepStatus.COMPLETED,
-        data={"apiKeys": {"gemini": "••••1234"}, "note": "ünïcode ✓", "n": [1, 2.5, None]},
-        encrypted_secrets=b"\x00sealed\xff",
-        validation_errors=("first", "second"),
-        completed_at=STARTED + timedelta(minutes=1),
-    )
-    steps[1] = replace(steps[1], status=StepStatus.SKIPPED, updated_at=STARTED)
-    await save_progress(connection, before, replace(before, steps=tuple(steps)))
 
 
 async def _read(engine: AsyncEngine, user_id: str) -> ProgressRecord | None:
@@ -102,7 +84,7 @@ async def test_a_write_runs_its_statements_on_the_driver_not_through_the_engine(
     try:
         # when a user's progress is created and a step completed in one transaction
         async with write_transaction(engine) as connection:
-            await _progress_with_data(connection, "user-a")
+            await store_progress_with_data(connection, "user-a")
     finally:
         stop()
         event.remove(engine.sync_engine, "before_cursor_execute", sent)
@@ -116,9 +98,9 @@ async def test_a_write_runs_its_statements_on_the_driver_not_through_the_engine(
 async def test_a_write_stores_exactly_what_the_engine_would(engine: AsyncEngine) -> None:
     # given the same change written on the driver and through the engine
     async with write_transaction(engine) as connection:
-        await _progress_with_data(connection, "on-driver")
+        await store_progress_with_data(connection, "on-driver")
     async with engine_write_transaction(engine) as engine_connection:
-        await _progress_with_data(engine_connection, "through-engine")
+        await store_progress_with_data(engine_connection, "through-engine")
     # then both read back alike: JSON, bytes, a list, timestamps and the version
     on_driver = await _read(engine, "on-driver")
     through_engine = await _read(engine, "through-engine")

@@ -7,7 +7,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 import pytest
@@ -23,13 +23,12 @@ from db.discovery_repository import (
 )
 from db.engine import create_engine, read_transaction, write_transaction
 from db.fast_reads import EngineReads, Reads, reads_for
-from db.progress_repository import create_progress, get_progress, read_progress, save_progress
+from db.progress_repository import get_progress, read_progress, save_progress
 from db.records import DiscoveryRecord, DiscoveryStatus, ProgressRecord, StepStatus
 from db.timeouts import DatabaseTimeouts
 from tests.reliability.own_postgres import OwnPostgres
 from tests.support.databases import SQLiteDatabases
-
-STARTED = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
+from tests.support.stored_progress import STARTED, store_progress_with_data
 
 
 @pytest.fixture
@@ -48,19 +47,7 @@ async def reads(engine: AsyncEngine) -> AsyncIterator[Reads]:
 
 async def _user_with_data(engine: AsyncEngine, user_id: str) -> None:
     async with write_transaction(engine) as connection:
-        await create_progress(connection, user_id, range(1, 7), STARTED)
-        before = await get_progress(connection, user_id)
-        assert before is not None
-        steps = list(before.steps)
-        steps[0] = replace(
-            steps[0],
-            status=StepStatus.COMPLETED,
-            data={"apiKeys": {"gemini": "••••1234"}, "note": "ünïcode ✓", "n": [1, 2.5, None]},
-            encrypted_secrets=b"\x00sealed\xff",
-            validation_errors=("first", "second"),
-            completed_at=STARTED + timedelta(minutes=1),
-        )
-        await save_progress(connection, before, replace(before, steps=tuple(steps)))
+        await store_progress_with_data(connection, user_id)
 
 
 def test_each_database_gets_its_drivers_own_reads(engine: AsyncEngine) -> None:
