@@ -18,7 +18,7 @@ foreign-key violation is raised as SQLAlchemy's IntegrityError.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -29,46 +29,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 
 from db.availability import is_database_unavailable
-from db.driver_statements import CompiledStatements, Listeners
+from db.driver_statements import (
+    CompiledStatements,
+    DriverResult,
+    Listeners,
+    Parameters,
+    parameter_sets,
+)
 
 # The connection cannot serve another statement after these. (OSError: refused, reset,
 # and TimeoutError, asyncpg's client-side deadline. InternalClientError: "another
 # operation is in progress", seen when the server went away in the middle of one.)
 _CONNECTION_LOST = (OSError, asyncpg.PostgresConnectionError, asyncpg.InternalClientError)
-
-
-class DriverResult:
-    """A statement's rows (attributes named as its columns) and how many rows it changed."""
-
-    __slots__ = ("_rows", "rowcount")
-
-    def __init__(self, rows: list[Any], rowcount: int) -> None:
-        self._rows = rows
-        self.rowcount = rowcount
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._rows)
-
-    def all(self) -> list[Any]:
-        return self._rows
-
-    fetchall = all
-
-    def first(self) -> Any | None:
-        return self._rows[0] if self._rows else None
-
-    def one(self) -> Any:
-        if not self._rows:
-            raise exc.NoResultFound("No row was found when one was required")
-        if len(self._rows) > 1:
-            raise exc.MultipleResultsFound("Multiple rows were found when exactly one was required")
-        return self._rows[0]
-
-    def scalar_one(self) -> Any:
-        return self.one()[0]
-
-    def scalars(self) -> list[Any]:
-        return [row[0] for row in self._rows]
 
 
 def _row_count(status: str) -> int:
@@ -90,19 +62,9 @@ class AsyncpgWriteConnection:
     def dialect(self) -> Dialect:
         return self._writer.statements.dialect
 
-    async def execute(
-        self,
-        statement: Executable,
-        parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
-    ) -> DriverResult:
-        each: list[Mapping[str, Any]]
-        if parameters is None or isinstance(parameters, Mapping):
-            each = [parameters or {}]
-        else:
-            each = list(parameters) or [{}]
-        # An INSERT or UPDATE sets the columns its parameters name, as through the engine.
-        keys = tuple(sorted(each[0])) if getattr(statement, "is_dml", False) else ()
-        compiled = self._writer.statements.get(statement, keys)
+    async def execute(self, statement: Executable, parameters: Parameters = None) -> DriverResult:
+        each = parameter_sets(parameters)
+        compiled = self._writer.statements.for_values(statement, each[0])
         self._writer.told(compiled.sql)
         try:
             if len(each) > 1:

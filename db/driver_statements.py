@@ -5,25 +5,28 @@ processors encode the parameters and decode the values, so a row reads (and a
 value is stored) exactly as through the engine. What is skipped is the async
 engine's per-statement machinery: a greenlet switch, an execution context,
 and on SQLite aiosqlite's thread hop. `db.fast_reads` and
-`db.asyncpg_writes` run what is compiled here.
+`db.asyncpg_writes` and `db.sqlite_writes` run what is compiled here.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
 
+from sqlalchemy import exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeEngine
 
 StatementListener = Callable[[str], None]
+Parameters = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
+"""One statement's values by name, or a list of them (executemany), as `execute` takes them."""
 """Told the SQL of every statement sent on the driver directly (tests count them)."""
 
 Processor = Callable[[Any], Any] | None
@@ -48,6 +51,47 @@ class Listeners:
     def told(self, sql: str) -> None:
         for listener in self._listeners:
             listener(sql)
+
+
+class DriverResult:
+    """A statement's rows (attributes named as its columns) and how many rows it changed."""
+
+    __slots__ = ("_rows", "rowcount")
+
+    def __init__(self, rows: list[Any], rowcount: int) -> None:
+        self._rows = rows
+        self.rowcount = rowcount
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._rows)
+
+    def all(self) -> list[Any]:
+        return self._rows
+
+    fetchall = all
+
+    def first(self) -> Any | None:
+        return self._rows[0] if self._rows else None
+
+    def one(self) -> Any:
+        if not self._rows:
+            raise exc.NoResultFound("No row was found when one was required")
+        if len(self._rows) > 1:
+            raise exc.MultipleResultsFound("Multiple rows were found when exactly one was required")
+        return self._rows[0]
+
+    def scalar_one(self) -> Any:
+        return self.one()[0]
+
+    def scalars(self) -> list[Any]:
+        return [row[0] for row in self._rows]
+
+
+def parameter_sets(parameters: Parameters) -> list[Mapping[str, Any]]:
+    """The value sets a statement runs with: one, or several for an executemany."""
+    if parameters is None or isinstance(parameters, Mapping):
+        return [parameters or {}]
+    return list(parameters) or [{}]
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +187,12 @@ class CompiledStatements:
         self._compiled: OrderedDict[tuple[int, tuple[str, ...]], tuple[Executable, Compiled]] = (
             OrderedDict()
         )
+
+    def for_values(self, statement: Executable, values: Mapping[str, Any]) -> Compiled:
+        """`statement` compiled to run with `values`: an INSERT or UPDATE sets the columns
+        they name, as through the engine."""
+        keys = tuple(sorted(values)) if getattr(statement, "is_dml", False) else ()
+        return self.get(statement, keys)
 
     def get(self, statement: Executable, column_keys: tuple[str, ...] = ()) -> Compiled:
         # Keyed by identity: the hot statements are module-level, with bindparams,

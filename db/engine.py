@@ -176,17 +176,15 @@ def listen_to_statements(engine: AsyncEngine, listener: StatementListener) -> Ca
     def sent(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         listener(statement)
 
-    engines = [engine.sync_engine]
-    if (sqlite_writer := _SQLITE_WRITERS.get(engine.sync_engine)) is not None:
-        engines.append(sqlite_writer.engine)
-    for each in engines:
-        event.listen(each, "before_cursor_execute", sent)
-    asyncpg_writer = _ASYNCPG_WRITERS.get(engine.sync_engine)
-    stop_driver = asyncpg_writer.listen(listener) if asyncpg_writer is not None else None
+    event.listen(engine.sync_engine, "before_cursor_execute", sent)
+    # Write transactions on the driver (SQLite's, asyncpg's) tell their own listeners.
+    driver_writer = _SQLITE_WRITERS.get(engine.sync_engine) or _ASYNCPG_WRITERS.get(
+        engine.sync_engine
+    )
+    stop_driver = driver_writer.listen(listener) if driver_writer is not None else None
 
     def stop() -> None:
-        for each in engines:
-            event.remove(each, "before_cursor_execute", sent)
+        event.remove(engine.sync_engine, "before_cursor_execute", sent)
         if stop_driver is not None:
             stop_driver()
 

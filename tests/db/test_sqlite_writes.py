@@ -1,23 +1,34 @@
-"""SQLite write transactions run on the event loop, and never make it wait."""
+"""SQLite write transactions run on the event loop, never make it wait, and store what the
+engine would."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
-from db.engine import create_engine, write_transaction
+from db.engine import (
+    create_engine,
+    engine_write_transaction,
+    listen_to_statements,
+    read_transaction,
+    write_transaction,
+)
 from db.models import onboarding_progress
 from db.progress_repository import create_progress, get_progress
 from db.sqlite_writes import COMMITS_PER_CHECKPOINT
 from db.timeouts import DatabaseTimeouts
 from resolvers.steps import STEP_NUMBERS
 from tests.support.databases import SQLiteDatabases
+from tests.support.stored_progress import STARTED, store_progress_with_data
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -122,3 +133,78 @@ async def test_the_wal_is_checkpointed_as_writes_go_on_so_it_stops_growing(
         # then the WAL did not grow with them: after each checkpoint SQLite writes
         # it again from its start (without one, it would about double)
         assert after_twice_as_many < 1.25 * after_some
+
+
+async def test_a_write_runs_its_statements_on_the_driver_and_stores_what_the_engine_would(
+    sqlite_databases: SQLiteDatabases,
+) -> None:
+    with sqlite_databases.fresh() as database_url:
+        engine = create_engine(database_url, PATIENT)
+        through_engine: list[str] = []
+
+        def sent(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            through_engine.append(statement)
+
+        told: list[str] = []
+        event.listen(engine.sync_engine, "before_cursor_execute", sent)
+        stop = listen_to_statements(engine, told.append)
+        try:
+            # when a user's progress is created and two steps changed in one transaction
+            async with write_transaction(engine) as connection:
+                await store_progress_with_data(connection, "on-driver")
+            stop()
+            event.remove(engine.sync_engine, "before_cursor_execute", sent)
+            # then none of its statements went through the engine's execution machinery,
+            # and each was told to those listening: two inserts, the read, the two updates
+            assert through_engine == []
+            assert [sql.split()[0] for sql in told] == [
+                "INSERT",
+                "INSERT",
+                "SELECT",
+                "UPDATE",
+                "UPDATE",
+            ]
+            # and the same change written through the engine reads back alike: JSON,
+            # bytes, a list, timestamps and the version
+            async with engine_write_transaction(engine) as engine_connection:
+                await store_progress_with_data(engine_connection, "through-engine")
+            async with read_transaction(engine) as reader:
+                on_driver = await get_progress(reader, "on-driver")
+                through = await get_progress(reader, "through-engine")
+            assert on_driver is not None
+            assert through is not None
+            assert on_driver.version == 2
+            assert replace(on_driver, user_id="x") == replace(through, user_id="x")
+            assert on_driver.steps[0].encrypted_secrets == b"\x00sealed\xff"
+        finally:
+            await engine.dispose()
+
+
+async def test_a_duplicate_key_is_sqlalchemy_s_integrity_error_and_the_next_write_commits(
+    sqlite_databases: SQLiteDatabases,
+) -> None:
+    with sqlite_databases.fresh() as database_url:
+        engine = create_engine(database_url, PATIENT)
+        row = {"user_id": "taken", "version": 1, "started_at": STARTED, "updated_at": STARTED}
+        try:
+            async with write_transaction(engine) as connection:
+                await connection.execute(insert(onboarding_progress), row)
+
+            async def insert_again() -> None:
+                async with write_transaction(engine) as connection:
+                    await create_progress(connection, "lost", STEP_NUMBERS, STARTED)
+                    await connection.execute(insert(onboarding_progress), row)
+
+            # when the same key is inserted again, after another insert in its transaction
+            with pytest.raises(IntegrityError):
+                await insert_again()
+            # then it is SQLAlchemy's IntegrityError, as through the engine, nothing of
+            # that transaction is stored, and the next transaction commits
+            async with write_transaction(engine) as connection:
+                await create_progress(connection, "next", STEP_NUMBERS, STARTED)
+            users = select(onboarding_progress.c.user_id).order_by(onboarding_progress.c.user_id)
+            async with engine.connect() as connection:
+                stored = (await connection.execute(users)).scalars().all()
+            assert stored == ["next", "taken"]
+        finally:
+            await engine.dispose()
