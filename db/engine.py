@@ -28,6 +28,7 @@ and `AsyncpgWriteConnection` (PostgreSQL on asyncpg)."""
 _WRITE = "onboarding_write"
 _FRESH = "onboarding_fresh"
 _RETURNED_AT = "onboarding_returned_at"
+_CONNECTED_AT = "onboarding_connected_at"
 # A ping is `SELECT 1`: a server that takes longer to answer it gets no request.
 _PING_SECONDS = 0.5
 # A connection back in the pool for less than this is not pinged: under load every
@@ -78,9 +79,24 @@ def _ping_on_checkout(engine: AsyncEngine) -> None:
     # the next request pings the next stale connection and waits again. This ping
     # has its own short deadline, and on failure SQLAlchemy discards the whole
     # pool and opens one fresh connection (the documented checkout-event recipe).
+    # When the pool was discarded (below), the time it was: every connection opened
+    # before then is closed at once, not politely (see _close_discarded_at_once).
+    discarded_at = float("-inf")
+
     @event.listens_for(engine.sync_engine, "connect")
     def _fresh(_dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
         record.info[_FRESH] = True
+        record.info[_CONNECTED_AT] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "close")
+    def _close_discarded_at_once(
+        dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry
+    ) -> None:
+        # SQLAlchemy closes each connection of a discarded pool when it next comes
+        # out of it, politely: up to 2 s waiting on a server that stopped answering,
+        # on top of the request's own budget.
+        if record.info.get(_CONNECTED_AT, float("inf")) <= discarded_at:
+            cast(AdaptedConnection, dbapi_connection).driver_connection.terminate()
 
     @event.listens_for(engine.sync_engine, "checkin")
     def _returned(_dbapi_connection: DBAPIConnection | None, record: ConnectionPoolEntry) -> None:
@@ -93,8 +109,10 @@ def _ping_on_checkout(engine: AsyncEngine) -> None:
         if record.info.pop(_FRESH, False):
             return  # it has just answered the handshake
         adapted = cast(AdaptedConnection, dbapi_connection)
+        nonlocal discarded_at
         if adapted.driver_connection.is_closed():
             # The server ended it (a restart, an administrator): so it did the others.
+            discarded_at = time.monotonic()
             raise exc.InvalidatePoolError("the server closed the connection")
         idle = time.monotonic() - record.info.get(_RETURNED_AT, float("-inf"))
         if idle < _PING_AFTER_IDLE_SECONDS:
@@ -102,6 +120,7 @@ def _ping_on_checkout(engine: AsyncEngine) -> None:
         try:
             adapted.run_async(lambda driver: driver.fetchval("SELECT 1", timeout=_PING_SECONDS))
         except Exception as error:  # whatever the reason, this connection cannot serve
+            discarded_at = time.monotonic()
             raise exc.InvalidatePoolError(f"pre-ping failed: {error!r}") from error
 
 
