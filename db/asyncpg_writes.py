@@ -24,18 +24,11 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 from sqlalchemy import exc
-from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 
 from db.availability import is_database_unavailable
-from db.driver_statements import (
-    CompiledStatements,
-    DriverResult,
-    Listeners,
-    Parameters,
-    parameter_sets,
-)
+from db.driver_statements import DriverResult, DriverWriteConnection, DriverWriter, Parameters
 
 # The connection cannot serve another statement after these. (OSError: refused, reset,
 # and TimeoutError, asyncpg's client-side deadline. InternalClientError: "another
@@ -49,23 +42,13 @@ def _row_count(status: str) -> int:
     return int(last) if last.isdigit() else -1
 
 
-class AsyncpgWriteConnection:
+class AsyncpgWriteConnection(DriverWriteConnection):
     """A write transaction's connection, with the `execute` the repositories await."""
 
-    __slots__ = ("_driver", "_writer")
-
-    def __init__(self, driver: Any, writer: AsyncpgWriter) -> None:
-        self._driver = driver
-        self._writer = writer
-
-    @property
-    def dialect(self) -> Dialect:
-        return self._writer.statements.dialect
+    __slots__ = ()
 
     async def execute(self, statement: Executable, parameters: Parameters = None) -> DriverResult:
-        each = parameter_sets(parameters)
-        compiled = self._writer.statements.for_values(statement, each[0])
-        self._writer.told(compiled.sql)
+        compiled, each = self._writer.prepared(statement, parameters)
         try:
             if len(each) > 1:
                 arguments = [compiled.arguments(one) for one in each]
@@ -81,13 +64,12 @@ class AsyncpgWriteConnection:
             raise exc.IntegrityError(compiled.sql, parameters, error) from error
 
 
-class AsyncpgWriter(Listeners):
+class AsyncpgWriter(DriverWriter):
     """The write transactions of an engine on asyncpg, run on its connections' driver."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        super().__init__()
+        super().__init__(engine.dialect)
         self._engine = engine
-        self.statements = CompiledStatements(engine.dialect)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncpgWriteConnection]:

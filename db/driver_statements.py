@@ -208,3 +208,34 @@ class CompiledStatements:
         else:
             self._compiled.move_to_end(key)
         return found[1]
+
+
+class DriverWriter(Listeners):
+    """Write transactions on a driver: the statements they compiled, who is told of each."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        super().__init__()
+        self.statements = CompiledStatements(dialect)
+
+    def prepared(
+        self, statement: Executable, parameters: Parameters
+    ) -> tuple[Compiled, list[Mapping[str, Any]]]:
+        """`statement` compiled for its values, and those values; its listeners told of it."""
+        each = parameter_sets(parameters)
+        compiled = self.statements.for_values(statement, each[0])
+        self.told(compiled.sql)
+        return compiled, each
+
+
+class DriverWriteConnection:
+    """A write transaction's connection on a driver; its `execute` is the driver's own."""
+
+    __slots__ = ("_driver", "_writer")
+
+    def __init__(self, driver: Any, writer: DriverWriter) -> None:
+        self._driver = driver
+        self._writer = writer
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._writer.statements.dialect

@@ -42,18 +42,12 @@ from typing import Any
 
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import event, exc
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.sql import Executable
 
-from db.driver_statements import (
-    CompiledStatements,
-    DriverResult,
-    Listeners,
-    Parameters,
-    parameter_sets,
-)
+from db.driver_statements import DriverResult, DriverWriteConnection, DriverWriter, Parameters
 from db.writer_queue import WriterQueue
 
 # A write transaction changes a few pages (a new user's progress: about four), so
@@ -71,27 +65,18 @@ def _as_engine_error(error: sqlite3.Error, sql: str | None, parameters: Any) -> 
     return exc.DBAPIError.instance(sql, parameters, error, sqlite3.Error)
 
 
-class SQLiteWriteConnection:
+class SQLiteWriteConnection(DriverWriteConnection):
     """A write transaction's connection, with the async `execute` the repositories await.
 
     The statement runs at once on the loop: there is nothing to wait for once
     the transaction holds SQLite's write lock.
     """
 
-    __slots__ = ("_driver", "_writer")
-
-    def __init__(self, driver: sqlite3.Connection, writer: SQLiteWriter) -> None:
-        self._driver = driver
-        self._writer = writer
-
-    @property
-    def dialect(self) -> Dialect:
-        return self._writer.statements.dialect
+    __slots__ = ()
+    _driver: sqlite3.Connection
 
     async def execute(self, statement: Executable, parameters: Parameters = None) -> DriverResult:
-        each = parameter_sets(parameters)
-        compiled = self._writer.statements.for_values(statement, each[0])
-        self._writer.told(compiled.sql)
+        compiled, each = self._writer.prepared(statement, parameters)
         cursor = self._driver.cursor()
         try:
             if len(each) > 1:
@@ -108,11 +93,10 @@ class SQLiteWriteConnection:
             cursor.close()
 
 
-class SQLiteWriter(Listeners):
+class SQLiteWriter(DriverWriter):
     """This process's SQLite write transactions: their turns, their connection, the checkpoints."""
 
     def __init__(self, path: str, *, busy_seconds: float, queue: WriterQueue) -> None:
-        super().__init__()
         self.queue = queue
         self._path = path
         self._busy_seconds = busy_seconds
@@ -126,7 +110,7 @@ class SQLiteWriter(Listeners):
             pool_timeout=0,
         )
         event.listen(self.engine, "connect", _prepare_connection)
-        self.statements = CompiledStatements(self.engine.dialect)
+        super().__init__(self.engine.dialect)
         self._connection: PoolProxiedConnection | None = None
         self._commits_since_checkpoint = 0
 

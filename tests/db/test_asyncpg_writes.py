@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 import pytest
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -19,7 +19,6 @@ from db.engine import (
     Transaction,
     create_engine,
     engine_write_transaction,
-    listen_to_statements,
     read_transaction,
     write_transaction,
 )
@@ -28,6 +27,7 @@ from db.progress_repository import create_progress, get_progress
 from db.records import ProgressRecord
 from db.timeouts import DatabaseTimeouts
 from tests.reliability.own_postgres import OwnPostgres
+from tests.support.statements import engine_and_driver_statements
 from tests.support.stored_progress import STARTED, store_progress_with_data
 
 BACKEND = text("SELECT pg_backend_pid()")
@@ -73,24 +73,14 @@ async def _backend_of_a_write(engine: AsyncEngine) -> int:
 async def test_a_write_runs_its_statements_on_the_driver_not_through_the_engine(
     engine: AsyncEngine,
 ) -> None:
-    through_engine: list[str] = []
-
-    def sent(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        through_engine.append(statement)
-
-    told: list[str] = []
-    event.listen(engine.sync_engine, "before_cursor_execute", sent)
-    stop = listen_to_statements(engine, told.append)
-    try:
-        # when a user's progress is created and a step completed in one transaction
+    # when a user's progress is created and a step completed in one transaction
+    with engine_and_driver_statements(engine) as statements:
         async with write_transaction(engine) as connection:
             await store_progress_with_data(connection, "user-a")
-    finally:
-        stop()
-        event.remove(engine.sync_engine, "before_cursor_execute", sent)
     # then none of its statements went through the engine's execution machinery
-    assert through_engine == []
+    assert statements.through_engine == []
     # and each was told to those listening: two inserts, the read, the two updates
+    told = statements.told
     assert len(told) == 5
     assert told[2].startswith("SELECT")
 

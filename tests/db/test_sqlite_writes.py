@@ -8,17 +8,15 @@ import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from db.engine import (
     create_engine,
     engine_write_transaction,
-    listen_to_statements,
     read_transaction,
     write_transaction,
 )
@@ -28,6 +26,7 @@ from db.sqlite_writes import COMMITS_PER_CHECKPOINT
 from db.timeouts import DatabaseTimeouts
 from resolvers.steps import STEP_NUMBERS
 from tests.support.databases import SQLiteDatabases
+from tests.support.statements import engine_and_driver_statements
 from tests.support.stored_progress import STARTED, store_progress_with_data
 
 pytestmark = pytest.mark.sqlite_only
@@ -140,24 +139,15 @@ async def test_a_write_runs_its_statements_on_the_driver_and_stores_what_the_eng
 ) -> None:
     with sqlite_databases.fresh() as database_url:
         engine = create_engine(database_url, PATIENT)
-        through_engine: list[str] = []
-
-        def sent(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-            through_engine.append(statement)
-
-        told: list[str] = []
-        event.listen(engine.sync_engine, "before_cursor_execute", sent)
-        stop = listen_to_statements(engine, told.append)
         try:
             # when a user's progress is created and two steps changed in one transaction
-            async with write_transaction(engine) as connection:
-                await store_progress_with_data(connection, "on-driver")
-            stop()
-            event.remove(engine.sync_engine, "before_cursor_execute", sent)
+            with engine_and_driver_statements(engine) as statements:
+                async with write_transaction(engine) as connection:
+                    await store_progress_with_data(connection, "on-driver")
             # then none of its statements went through the engine's execution machinery,
             # and each was told to those listening: two inserts, the read, the two updates
-            assert through_engine == []
-            assert [sql.split()[0] for sql in told] == [
+            assert statements.through_engine == []
+            assert [sql.split()[0] for sql in statements.told] == [
                 "INSERT",
                 "INSERT",
                 "SELECT",

@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import listen_to_statements
 
@@ -38,3 +42,29 @@ def counted_statements(app: FastAPI, *, with_jobs: bool = False) -> Iterator[lis
     finally:
         stop_listening_to_reads()
         stop_listening()
+
+
+@dataclass
+class EngineAndDriverStatements:
+    """What an engine ran through its execution machinery, and all it told its listeners."""
+
+    through_engine: list[str] = field(default_factory=list)
+    told: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def engine_and_driver_statements(engine: AsyncEngine) -> Iterator[EngineAndDriverStatements]:
+    """The statements `engine` sends while the block runs, and which of them went through
+    SQLAlchemy's execution (its `before_cursor_execute` event) rather than on the driver."""
+    seen = EngineAndDriverStatements()
+
+    def sent(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.through_engine.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", sent)
+    stop = listen_to_statements(engine, seen.told.append)
+    try:
+        yield seen
+    finally:
+        stop()
+        event.remove(engine.sync_engine, "before_cursor_execute", sent)
