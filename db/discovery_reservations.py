@@ -32,6 +32,9 @@ _RESERVE_WITHIN = insert(_reservations).from_select(
         bindparam("reserved_at", type_=_reservations.c.reserved_at.type),
     ).where(bindparam("at_most", type_=Integer) > _MADE_SINCE),
 )
+# The sweep's, every few seconds: on the driver writers a statement is compiled once
+# per statement object, so one built per call would be compiled at every sweep.
+_PRUNE_UNTIL = delete(_reservations).where(_reservations.c.reserved_at <= bindparam("until"))
 _COUNT_SINCE = select(func.count(), func.min(_reservations.c.reserved_at)).where(
     _reservations.c.user_id == bindparam("user_id"),
     _reservations.c.reserved_at > bindparam("since"),
@@ -71,9 +74,7 @@ async def count_reservations_since(
 
 async def prune_reservations(connection: Transaction, until: datetime) -> int:
     """Delete the reservations made at or before `until` (no longer counted); how many."""
-    result = await connection.execute(
-        delete(_reservations).where(_reservations.c.reserved_at <= until)
-    )
+    result = await connection.execute(_PRUNE_UNTIL, {"until": until})
     return result.rowcount
 
 
