@@ -25,9 +25,9 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeEngine
 
 StatementListener = Callable[[str], None]
+"""Told the SQL of every statement sent on the driver directly (tests count them)."""
 Parameters = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
 """One statement's values by name, or a list of them (executemany), as `execute` takes them."""
-"""Told the SQL of every statement sent on the driver directly (tests count them)."""
 
 Processor = Callable[[Any], Any] | None
 # Decoded values that may be shared between rows: nothing can change them.

@@ -26,9 +26,8 @@ sync. The writers of this process still take turns in arrival order
 The statements run on that `sqlite3` connection directly: Core compiled once
 by the dialect (`db.driver_statements`), its types' own processors on the way
 in and out, without an execution context and a result object per statement
-(a new discovery's five writes and two commits cost 0.9 of its 6 ms of CPU
-through SQLAlchemy's synchronous engine). Its errors are SQLAlchemy's, as
-through the engine.
+(a "complete step" request went from 3.61 to 3.04 million instructions,
+`bench.instructions`). Its errors are SQLAlchemy's, as through the engine.
 """
 
 from __future__ import annotations
