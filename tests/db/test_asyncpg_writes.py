@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
@@ -18,7 +17,6 @@ from db.availability import is_database_unavailable
 from db.engine import (
     Transaction,
     create_engine,
-    engine_write_transaction,
     read_transaction,
     write_transaction,
 )
@@ -28,7 +26,11 @@ from db.records import ProgressRecord
 from db.timeouts import DatabaseTimeouts
 from tests.reliability.own_postgres import OwnPostgres
 from tests.support.statements import engine_and_driver_statements
-from tests.support.stored_progress import STARTED, store_progress_with_data
+from tests.support.stored_progress import (
+    STARTED,
+    assert_stored_as_through_engine,
+    store_progress_with_data,
+)
 
 BACKEND = text("SELECT pg_backend_pid()")
 
@@ -89,21 +91,8 @@ async def test_a_write_stores_exactly_what_the_engine_would(engine: AsyncEngine)
     # given the same change written on the driver and through the engine
     async with write_transaction(engine) as connection:
         await store_progress_with_data(connection, "on-driver")
-    async with engine_write_transaction(engine) as engine_connection:
-        await store_progress_with_data(engine_connection, "through-engine")
     # then both read back alike: JSON, bytes, a list, timestamps and the version
-    on_driver = await _read(engine, "on-driver")
-    through_engine = await _read(engine, "through-engine")
-    assert on_driver is not None
-    assert through_engine is not None
-    assert on_driver.version == 2
-    assert replace(on_driver, user_id="x") == replace(through_engine, user_id="x")
-    assert on_driver.steps[0].data == {
-        "apiKeys": {"gemini": "••••1234"},
-        "note": "ünïcode ✓",
-        "n": [1, 2.5, None],
-    }
-    assert on_driver.steps[0].encrypted_secrets == b"\x00sealed\xff"
+    await assert_stored_as_through_engine(engine, "on-driver")
 
 
 async def test_a_failed_write_leaves_nothing_behind_and_its_connection_serves_the_next(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,8 +15,6 @@ from sqlalchemy.exc import IntegrityError
 
 from db.engine import (
     create_engine,
-    engine_write_transaction,
-    read_transaction,
     write_transaction,
 )
 from db.models import onboarding_progress
@@ -27,7 +24,11 @@ from db.timeouts import DatabaseTimeouts
 from resolvers.steps import STEP_NUMBERS
 from tests.support.databases import SQLiteDatabases
 from tests.support.statements import engine_and_driver_statements
-from tests.support.stored_progress import STARTED, store_progress_with_data
+from tests.support.stored_progress import (
+    STARTED,
+    assert_stored_as_through_engine,
+    store_progress_with_data,
+)
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -156,16 +157,7 @@ async def test_a_write_runs_its_statements_on_the_driver_and_stores_what_the_eng
             ]
             # and the same change written through the engine reads back alike: JSON,
             # bytes, a list, timestamps and the version
-            async with engine_write_transaction(engine) as engine_connection:
-                await store_progress_with_data(engine_connection, "through-engine")
-            async with read_transaction(engine) as reader:
-                on_driver = await get_progress(reader, "on-driver")
-                through = await get_progress(reader, "through-engine")
-            assert on_driver is not None
-            assert through is not None
-            assert on_driver.version == 2
-            assert replace(on_driver, user_id="x") == replace(through, user_id="x")
-            assert on_driver.steps[0].encrypted_secrets == b"\x00sealed\xff"
+            await assert_stored_as_through_engine(engine, "on-driver")
         finally:
             await engine.dispose()
 

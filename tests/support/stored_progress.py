@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from db.engine import Transaction
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.engine import Transaction, engine_write_transaction, read_transaction
 from db.progress_repository import create_progress, get_progress, save_progress
 from db.records import StepStatus
 
@@ -29,3 +31,23 @@ async def store_progress_with_data(connection: Transaction, user_id: str) -> Non
     )
     steps[1] = replace(steps[1], status=StepStatus.SKIPPED, updated_at=STARTED)
     await save_progress(connection, before, replace(before, steps=tuple(steps)))
+
+
+async def assert_stored_as_through_engine(engine: AsyncEngine, on_driver: str) -> None:
+    """Store `store_progress_with_data` through the engine too, and check that `on_driver`'s
+    (written on the driver) reads back alike: JSON, bytes, a list, timestamps, the version."""
+    async with engine_write_transaction(engine) as engine_connection:
+        await store_progress_with_data(engine_connection, "through-engine")
+    async with read_transaction(engine) as reader:
+        driver_record = await get_progress(reader, on_driver)
+        engine_record = await get_progress(reader, "through-engine")
+    assert driver_record is not None
+    assert engine_record is not None
+    assert driver_record.version == 2
+    assert replace(driver_record, user_id="x") == replace(engine_record, user_id="x")
+    assert driver_record.steps[0].data == {
+        "apiKeys": {"gemini": "••••1234"},
+        "note": "ünïcode ✓",
+        "n": [1, 2.5, None],
+    }
+    assert driver_record.steps[0].encrypted_secrets == b"\x00sealed\xff"
