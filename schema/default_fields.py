@@ -14,22 +14,37 @@ completing it as a leaf, exactly as `complete_value` would: the same
 coercion, the same errors (null for a non-null field, a value that does not
 serialise), reported at the same path. Every other field goes the usual way.
 It is still GraphQL: the document decides what is executed and returned.
+
+A list of objects whose selected fields are all such leaves (the six steps)
+is read in one loop instead of completing each item on its own, and the
+common values are answered as their type answers them without calling it: a
+`str` for a String, an `int` within range for an Int, a member of the enum
+for an enum (its name, found once by the type itself).
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections.abc import AsyncIterable, Callable, Iterable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from graphql import (
+    GraphQLBoolean,
+    GraphQLEnumType,
     GraphQLField,
+    GraphQLID,
+    GraphQLInt,
     GraphQLLeafType,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLResolveInfo,
     GraphQLResolveInfoHelpers,
+    GraphQLScalarType,
+    GraphQLString,
     Undefined,
     is_leaf_type,
 )
@@ -54,6 +69,32 @@ class _AttributeLeaf:
     non_null: bool
     field_type: GraphQLOutputType
     null_message: str
+    unchanged: type | None
+    """A Python type whose values the leaf type returns unchanged: `str` for a String."""
+    enum_class: type[Enum] | None
+    names: dict[Enum, str]
+    """For a Strawberry enum, each member of `enum_class` and its serialised name."""
+
+
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+"""GraphQL's Int: `serialize_int` refuses a Python int outside these."""
+
+# The built-in scalars that return a value of this exact type as it is: graphql-core's
+# `serialize_string`, `serialize_id` and `serialize_boolean` do, and `serialize_int`
+# does within the Int range (checked where it is used).
+_UNCHANGED: dict[GraphQLScalarType, type] = {
+    GraphQLString: str,
+    GraphQLID: str,
+    GraphQLBoolean: bool,
+    GraphQLInt: int,
+}
+
+
+def _enum_class(leaf_type: GraphQLLeafType) -> type[Enum] | None:
+    """The Python enum whose members a Strawberry enum type serialises."""
+    members = getattr(leaf_type, "wrapped_cls", None)
+    is_enum = isinstance(members, type) and issubclass(members, Enum)
+    return members if is_enum and isinstance(leaf_type, GraphQLEnumType) else None
 
 
 def _attribute_leaf(
@@ -75,7 +116,20 @@ def _attribute_leaf(
     if not is_leaf_type(named):
         return None
     message = f"Cannot return null for non-nullable field {parent.name}.{name}."
-    return _AttributeLeaf(definition.python_name, named, non_null, field.type, message)
+    unchanged = _UNCHANGED.get(named) if isinstance(named, GraphQLScalarType) else None
+    enum_class = _enum_class(named)
+    # Each name found once, by the type's own serialisation.
+    names = {member: named.serialize(member) for member in enum_class or ()}
+    return _AttributeLeaf(
+        definition.python_name,
+        named,
+        non_null,
+        field.type,
+        message,
+        unchanged,
+        enum_class,
+        names,
+    )
 
 
 # Per parent type, decided once: the types live as long as their schema.
@@ -151,6 +205,64 @@ class DefaultFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
             parent_type, source_value, path, grouped_field_set, position_context
         )
 
+    def complete_list_value(
+        self,
+        return_type: GraphQLList[GraphQLOutputType],
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: AsyncIterable[Any] | Iterable[Any],
+        position_context: Any,
+    ) -> AwaitableOrValue[list[Any]]:
+        """A list of objects whose selected fields are all such leaves is read in one loop.
+
+        graphql-core completes each item on its own (a path, two awaitable checks,
+        the type check, the sub-selection looked up again). Here the selection is
+        collected once and every item read as `execute_fields` reads one object.
+        Anything else (a directive such as `@stream` on the field, an item that is
+        null, of another type, or not all plain leaves) completes the whole list the
+        usual way, which reports it where graphql-core does.
+        """
+        items = self._read_object_list(return_type, field_details_list, info, result)
+        if items is not None:
+            return items
+        return super().complete_list_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
+
+    def _read_object_list(
+        self,
+        return_type: GraphQLList[GraphQLOutputType],
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        result: Any,
+    ) -> list[Any] | None:
+        item_type = return_type.of_type
+        if isinstance(item_type, GraphQLNonNull):
+            item_type = item_type.of_type
+        if not isinstance(item_type, GraphQLObjectType) or type(result) not in (list, tuple):
+            return None
+        if any(details.node.directives for details in field_details_list):
+            return None
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+            item_type, field_details_list
+        )
+        leaves = (
+            None if new_defer_usages else self._leaves_of_selection(item_type, grouped_field_set)
+        )
+        if leaves is None:
+            return None
+        is_type_of = item_type.is_type_of
+        completed = []
+        for item in result:
+            if item is None or (is_type_of is not None and is_type_of(item, info) is not True):
+                return None
+            fields = self._read_leaves(item, leaves)
+            if fields is None:
+                return None
+            completed.append(fields)
+        return completed
+
     def _leaves_of_selection(
         self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
     ) -> list[tuple[str, _AttributeLeaf]] | None:
@@ -179,6 +291,14 @@ class DefaultFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         try:
             for response_name, leaf in leaves:
                 value = getattr(source, leaf.attribute)
+                # The common cases first, answered as the leaf type would answer them.
+                kind = type(value)
+                if kind is leaf.unchanged and (kind is not int or _INT_MIN <= value <= _INT_MAX):
+                    results[response_name] = value
+                    continue
+                if kind is leaf.enum_class:
+                    results[response_name] = leaf.names[value]
+                    continue
                 if value is None or value is Undefined:
                     if leaf.non_null:
                         return None

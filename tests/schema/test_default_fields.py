@@ -37,6 +37,29 @@ class Item:
         return (self.name or "").upper() * times
 
 
+@strawberry.interface
+class Named:
+    name: str
+
+
+@strawberry.type
+class Pet(Named):
+    legs: int
+    colour: Colour
+
+
+class Stray:
+    """Not a Pet, though it has every field a Pet has."""
+
+    name = "stray"
+    legs = 3
+    colour = Colour.RED
+
+
+class Shade(enum.Enum):
+    RED = "RED"  # the same name and value as Colour.RED, but another enum
+
+
 class Broken:
     """An object the resolvers read that breaks in every way a leaf can."""
 
@@ -71,6 +94,28 @@ class Query:
     def broken(self) -> list[Item | None]:
         return [Broken(), Broken()]  # type: ignore[list-item]
 
+    @strawberry.field
+    def pets(self) -> list[Pet]:
+        return [
+            Pet(name="rex", legs=4, colour=Colour.BLUE),
+            Pet(name="tom", legs=4, colour=Colour.RED),
+        ]
+
+    @strawberry.field
+    def strays(self) -> list[Pet]:
+        return [Pet(name="rex", legs=4, colour=Colour.BLUE), Stray()]  # type: ignore[list-item]
+
+    @strawberry.field
+    def odd(self) -> list[Item | None]:
+        """Values the leaf types must still check: out of Int's range, a bool, another enum."""
+        return [
+            Item(number=1, name="a", colour=Colour.RED, when=None, data=None, tags=[]),
+            None,
+            Item(number=True, name="b", colour=Colour.BLUE, when=None, data=None, tags=[]),
+            Item(number=2**31, name="c", colour=Colour.RED, when=None, data=None, tags=[]),
+            Item(number=-(2**31), name="d", colour=Shade.RED, when=None, data=None, tags=[]),  # type: ignore[arg-type]
+        ]
+
 
 DOCUMENTS = [
     "{ items { number name colour when data tags shout(times: 2) __typename } }",
@@ -79,6 +124,13 @@ DOCUMENTS = [
     "{ broken { name colour } }",
     "{ broken { name when } }",
     "{ broken { tags data } }",
+    "{ pets { name legs colour } }",
+    "{ pets { ... on Named { name } legs } }",
+    "{ strays { name legs } }",
+    "{ odd { number } }",
+    "{ odd { name colour } }",
+    "{ items @include(if: true) { number } pets @skip(if: false) { legs } }",
+    "{ items { number shout } }",
 ]
 
 
@@ -142,3 +194,25 @@ def test_a_default_resolved_leaf_gets_no_resolve_info() -> None:
     assert _answer(_schema(CountingOurs), document) == _answer(_schema(CountingUsual), document)
     # then only `items` needed one; graphql-core's path builds one per field
     assert built == {"ours": 1, "usual": 11}
+
+
+def test_a_list_of_leaf_objects_is_completed_in_one_step() -> None:
+    # given both executors, counting the values they complete
+    completed = {"ours": 0, "usual": 0}
+
+    class CountingOurs(DefaultFieldsExecutor):
+        def complete_value(self, *args: Any) -> Any:
+            completed["ours"] += 1
+            return super().complete_value(*args)
+
+    class CountingUsual(StrawberryGraphQLCoreExecutionContext):
+        def complete_value(self, *args: Any) -> Any:
+            completed["usual"] += 1
+            return super().complete_value(*args)
+
+    # when a list of two objects whose selected fields are all leaves is executed
+    document = "{ pets { name legs colour } }"
+    assert _answer(_schema(CountingOurs), document) == _answer(_schema(CountingUsual), document)
+    # then the list is completed once (twice with its non-null wrapper); graphql-core's
+    # path completes each item and each field, non-null wrappers included
+    assert completed == {"ours": 2, "usual": 18}
