@@ -26,7 +26,6 @@ engine. Nothing read is kept: every call asks the database.
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
@@ -38,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.driver_statements import CompiledStatements, Listeners, StatementListener
 from db.engine import Transaction, read_transaction
+from db.stored_json import loads_stored_json
 from db.timeouts import DatabaseTimeouts
 
 __all__ = ["EngineReads", "Reads", "StatementListener", "fetch_all", "reads_for"]
@@ -124,14 +124,14 @@ class SQLiteReads(Listeners):
 
 
 def _json_codecs() -> list[tuple[str, Callable[[Any], Any], Callable[[Any], Any], str]]:
-    # As SQLAlchemy's asyncpg dialect sets them up on its own connections, so a
-    # JSON column reads the same through either.
+    # As SQLAlchemy's asyncpg dialect sets them up on its own connections (with the
+    # engine's `json_deserializer`), so a JSON column reads the same through either.
     return [
-        ("json", str.encode, lambda value: json.loads(value.decode()), "binary"),
+        ("json", str.encode, loads_stored_json, "binary"),
         (
             "jsonb",
             lambda text: b"\x01" + text.encode(),
-            lambda value: json.loads(value[1:].decode()),
+            lambda value: loads_stored_json(value[1:]),
             "binary",
         ),
     ]

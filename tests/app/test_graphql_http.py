@@ -9,7 +9,7 @@ import pytest
 
 from app.graphql_http import RequestRefusedError, dumps_response_json, loads_request_body
 from tests.support.graphql import GraphQLClient
-from tests.support.onboarding import COMPLETE_STEP, STEP_DATA
+from tests.support.onboarding import COMPLETE_STEP, PROGRESS, STEP_DATA
 
 HUGE = 123456789012345678901234567890  # past 64 bits: orjson would read a float, and not write it
 
@@ -22,6 +22,10 @@ async def test_a_huge_integer_in_step_data_comes_back_exactly(graphql: GraphQLCl
     payload = await graphql.execute(COMPLETE_STEP, {"input": {"step": 2, "data": data}})
     # then the stored data is answered exactly as it was sent, digit for digit
     assert payload["completeOnboardingStep"]["step"]["data"] == data
+    # and reads back so from the database
+    progress = await graphql.execute(PROGRESS)
+    steps = progress["onboardingProgress"]["steps"]
+    assert [step["data"] for step in steps if step["number"] == 2] == [data]
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "HEAD"])
