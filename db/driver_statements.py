@@ -30,6 +30,7 @@ Parameters = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
 """One statement's values by name, or a list of them (executemany), as `execute` takes them."""
 
 Processor = Callable[[Any], Any] | None
+Decoder = tuple[int, Callable[[Any], Any], bool]
 # Decoded values that may be shared between rows: nothing can change them.
 _IMMUTABLE = (str, int, float, bytes, datetime, date, time, timedelta, Decimal, UUID, type(None))
 # Statements built per call (with their values inside) are compiled at each call;
@@ -105,6 +106,9 @@ class Compiled:
     result_processors: tuple[Processor, ...]
     row: type[tuple[Any, ...]]
     returns_rows: bool
+    decoders: tuple[Decoder, ...]
+    """Each column that has a result processor: its index, the processor, and whether
+    it leaves a NULL as it is (then a NULL needs no call)."""
 
     @classmethod
     def of(cls, statement: Executable, dialect: Dialect, column_keys: Sequence[str]) -> Compiled:
@@ -132,7 +136,10 @@ class Compiled:
         # rename: an unlabelled expression (count(*)) has no name; its row reads it by index.
         row = namedtuple("Row", [str(column.key) for column in columns], rename=True)  # type: ignore[misc]
         dml = bool(getattr(statement, "is_dml", False))
-        return cls(str(compiled), compiled, names, binds, results, row, bool(columns) or not dml)
+        returns_rows = bool(columns) or not dml
+        return cls(
+            str(compiled), compiled, names, binds, results, row, returns_rows, _decoders(results)
+        )
 
     def arguments(self, parameters: Mapping[str, Any]) -> list[Any]:
         values = self.compiled.construct_params(dict(parameters))
@@ -146,30 +153,47 @@ class Compiled:
     def rows(self, raw_rows: Sequence[Sequence[Any]]) -> list[Any]:
         if not self.result_processors:
             return [tuple(raw) for raw in raw_rows]  # a text() statement: its values as sent
-        processed = [
-            (index, process)
-            for index, process in enumerate(self.result_processors)
-            if process is not None
-        ]
         make = self.row._make  # type: ignore[attr-defined]
+        decoders = self.decoders
+        rows = []
         # A join repeats the parent's columns on every row: a value that came in the
         # row before is not decoded again, when what it decodes to cannot be changed.
-        previous: dict[int, tuple[Any, Any]] = {}
-        rows = []
+        last_raw: Sequence[Any] = ()
+        last: list[Any] = []
         for raw in raw_rows:
             values = list(raw)
-            for index, process in processed:
+            for index, decode, keeps_none in decoders:
                 value = values[index]
-                seen = previous.get(index)
-                if seen is not None and type(seen[0]) is type(value) and seen[0] == value:
-                    values[index] = seen[1]
+                if value is None and keeps_none:
                     continue
-                decoded = process(value)
-                if isinstance(decoded, _IMMUTABLE):
-                    previous[index] = (value, decoded)
-                values[index] = decoded
+                if last_raw:
+                    before = last_raw[index]
+                    if (
+                        type(before) is type(value)
+                        and before == value
+                        and isinstance(last[index], _IMMUTABLE)
+                    ):
+                        values[index] = last[index]
+                        continue
+                values[index] = decode(value)
             rows.append(make(values))
+            last_raw, last = raw, values
         return rows
+
+
+def _decoders(processors: Sequence[Processor]) -> tuple[Decoder, ...]:
+    return tuple(
+        (index, process, _keeps_none(process))
+        for index, process in enumerate(processors)
+        if process is not None
+    )
+
+
+def _keeps_none(process: Callable[[Any], Any]) -> bool:
+    try:
+        return process(None) is None
+    except Exception:  # a processor that does not expect NULL: it is called as it is
+        return False
 
 
 def _bind_type(compiled: SQLCompiler, name: str) -> TypeEngine[Any]:

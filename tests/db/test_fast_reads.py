@@ -23,7 +23,7 @@ from db.discovery_repository import (
 )
 from db.engine import create_engine, read_transaction, write_transaction
 from db.fast_reads import EngineReads, Reads, reads_for
-from db.progress_repository import get_progress, read_progress, save_progress
+from db.progress_repository import create_progress, get_progress, read_progress, save_progress
 from db.records import DiscoveryRecord, DiscoveryStatus, ProgressRecord, StepStatus
 from db.timeouts import DatabaseTimeouts
 from tests.reliability.own_postgres import OwnPostgres
@@ -73,6 +73,25 @@ async def test_a_progress_reads_the_same_as_through_the_engine(
     assert fast.started_at.utcoffset() == timedelta(0)
     assert fast.steps[0].data["note"] == "ünïcode ✓"
     assert fast.steps[0].encrypted_secrets == b"\x00sealed\xff"
+
+
+async def test_equal_json_in_two_rows_reads_as_two_objects(
+    engine: AsyncEngine, reads: Reads
+) -> None:
+    # given two steps holding equal JSON data, the rows of one join
+    async with write_transaction(engine) as connection:
+        await create_progress(connection, "user-a", range(1, 7), STARTED)
+        before = await get_progress(connection, "user-a")
+        assert before is not None
+        data = {"website": "https://acme-shop.com", "tags": ["a"]}
+        steps = [replace(step, data=dict(data)) for step in before.steps]
+        await save_progress(connection, before, replace(before, steps=tuple(steps)))
+    # when they are read on the driver
+    fast = await read_progress(reads, "user-a")
+    # then each step has its own: changing one step's data cannot change another's
+    assert fast is not None
+    assert [step.data for step in fast.steps] == [data] * 6
+    assert len({id(step.data) for step in fast.steps}) == 6
 
 
 def _completed_discovery(
