@@ -31,7 +31,18 @@ def completion_percentage(progress: ProgressRecord) -> float:
 
 
 def is_locked(progress: ProgressRecord, number: int) -> bool:
-    return any(step.status not in DONE for step in progress.steps[: number - 1])
+    """Whether an earlier step is still neither completed nor skipped (`number` is 1 to 6)."""
+    return locked_steps(progress)[number - 1]
+
+
+def locked_steps(progress: ProgressRecord) -> list[bool]:
+    """`is_locked` of every step, in order, in one pass over the steps."""
+    locked: list[bool] = []
+    open_before = False
+    for step in progress.steps:
+        locked.append(open_before)
+        open_before = open_before or step.status not in DONE
+    return locked
 
 
 def is_complete(progress: ProgressRecord) -> bool:

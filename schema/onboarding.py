@@ -100,13 +100,13 @@ def progress_from_record(progress: ProgressRecord) -> OnboardingProgress:
                 id=strawberry.ID(step_global_id(progress.user_id, definition.number)),
                 **defined,
                 status=stored.status,
-                locked=rules.is_locked(progress, definition.number),
+                locked=locked,
                 data=stored.data,
                 completed_at=stored.completed_at,
                 validation_errors=list(stored.validation_errors),
             )
-            for definition, defined, stored in zip(
-                STEPS, _DEFINED_FIELDS, progress.steps, strict=True
+            for definition, defined, stored, locked in zip(
+                STEPS, _DEFINED_FIELDS, progress.steps, rules.locked_steps(progress), strict=True
             )
         ],
     )
