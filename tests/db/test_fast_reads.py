@@ -22,7 +22,7 @@ from db.discovery_repository import (
     insert_discovery,
 )
 from db.engine import create_engine, read_transaction, write_transaction
-from db.fast_reads import EngineReads, Reads, reads_for
+from db.fast_reads import AsyncpgReads, EngineReads, Reads, reads_for
 from db.progress_repository import create_progress, get_progress, read_progress, save_progress
 from db.records import DiscoveryRecord, DiscoveryStatus, ProgressRecord, StepStatus
 from db.timeouts import DatabaseTimeouts
@@ -294,6 +294,97 @@ async def test_a_postgresql_read_over_budget_is_cancelled_by_the_server_and_the_
     finally:
         await reads.close()
         await engine.dispose()
+
+
+ONE_SECOND_STATEMENTS = DatabaseTimeouts(
+    connect_seconds=1.0, statement_seconds=1.0, pool_seconds=0.2
+)
+PID_AFTER_SLEEP = select(
+    func.pg_sleep(bindparam("seconds", type_=Float)).label("slept"),
+    func.pg_backend_pid().label("pid"),
+)
+
+
+async def test_postgresql_reads_open_at_most_max_size_connections_and_wait_for_one(
+    postgres_database_url: str,
+) -> None:
+    # given reads allowed two connections, which wait 0.2 s for one
+    engine = create_engine(postgres_database_url, ONE_SECOND_STATEMENTS)
+    reads = AsyncpgReads(engine, _dsn(postgres_database_url), ONE_SECOND_STATEMENTS, max_size=2)
+    try:
+        # when four reads of 0.05 s come at once
+        rows = await asyncio.gather(
+            *(reads.all(PID_AFTER_SLEEP, {"seconds": 0.05}) for _ in range(4))
+        )
+        # then all are answered, on two connections between them
+        assert len({row[0].pid for row in rows}) == 2
+        # and when two reads hold both connections longer than another may wait
+        slow = [asyncio.create_task(reads.all(SLEEP, {"seconds": 0.5})) for _ in range(2)]
+        await asyncio.sleep(0.05)
+        with pytest.raises(TimeoutError) as raised:
+            await reads.all(BACKEND, {})
+        # then the third is told the database is unavailable (503), and the others finish
+        assert is_database_unavailable(raised.value)
+        await asyncio.gather(*slow)
+        assert len({(await _backend(reads)) for _ in range(3)}) == 1
+    finally:
+        await reads.close()
+        await engine.dispose()
+
+
+async def test_a_postgresql_connection_the_server_closed_is_replaced(
+    postgres_database_url: str,
+) -> None:
+    # given reads with one connection open and idle
+    engine = create_engine(postgres_database_url)
+    reads = reads_for(engine)
+    try:
+        first = await _backend(reads)
+        # when the server ends that session (a restart, an administrator)
+        async with engine.connect() as admin:
+            await admin.execute(select(func.pg_terminate_backend(first)))
+        await asyncio.sleep(0.1)
+        # then the next read is answered, on a new connection
+        assert await _backend(reads) != first
+    finally:
+        await reads.close()
+        await engine.dispose()
+
+
+async def test_closing_postgresql_reads_closes_their_connections(
+    postgres_database_url: str,
+) -> None:
+    # given reads with a connection open
+    engine = create_engine(postgres_database_url)
+    reads = reads_for(engine)
+    try:
+        pid = await _backend(reads)
+        # when they are closed
+        await reads.close()
+        # then the server has no such session any more (once its backend has exited)
+        assert await _session_ends(engine, pid)
+        # and a read after closing is refused as the database being unavailable
+        with pytest.raises(ConnectionError):
+            await reads.all(BACKEND, {})
+    finally:
+        await engine.dispose()
+
+
+async def _session_ends(engine: AsyncEngine, pid: int) -> bool:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        async with engine.connect() as admin:
+            sessions = await admin.execute(
+                select(func.count()).select_from(func.pg_stat_get_activity(pid))
+            )
+            if sessions.scalar_one() == 0:
+                return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+def _dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @pytest.fixture
