@@ -175,44 +175,38 @@ def test_the_service_executes_with_it() -> None:
     assert issubclass(hidden, DefaultFieldsExecutor)
 
 
+def _calls_on_both_paths(method: str, document: str) -> dict[str, int]:
+    """How often each executor calls its `method` executing `document` (both answer alike)."""
+    calls = {"ours": 0, "usual": 0}
+
+    def counting(executor: type[StrawberryGraphQLCoreExecutionContext], path: str) -> Any:
+        original = getattr(executor, method)
+
+        def counted(self: Any, *args: Any) -> Any:
+            calls[path] += 1
+            return original(self, *args)
+
+        return type(f"Counting{executor.__name__}", (executor,), {method: counted})
+
+    ours = _answer(_schema(counting(DefaultFieldsExecutor, "ours")), document)
+    usual = _answer(_schema(counting(StrawberryGraphQLCoreExecutionContext, "usual")), document)
+    assert ours == usual
+    return calls
+
+
 def test_a_default_resolved_leaf_gets_no_resolve_info() -> None:
-    # given both executors, counting the GraphQLResolveInfo objects they build
-    built = {"ours": 0, "usual": 0}
-
-    class CountingOurs(DefaultFieldsExecutor):
-        def build_resolve_info(self, *args: Any) -> Any:
-            built["ours"] += 1
-            return super().build_resolve_info(*args)
-
-    class CountingUsual(StrawberryGraphQLCoreExecutionContext):
-        def build_resolve_info(self, *args: Any) -> Any:
-            built["usual"] += 1
-            return super().build_resolve_info(*args)
-
-    # when two items with five leaf fields each are executed
+    # when two items with five leaf fields each are executed, counting the
+    # GraphQLResolveInfo objects each executor builds
     document = "{ items { number name colour when data } }"
-    assert _answer(_schema(CountingOurs), document) == _answer(_schema(CountingUsual), document)
+    built = _calls_on_both_paths("build_resolve_info", document)
     # then only `items` needed one; graphql-core's path builds one per field
     assert built == {"ours": 1, "usual": 11}
 
 
 def test_a_list_of_leaf_objects_is_completed_in_one_step() -> None:
-    # given both executors, counting the values they complete
-    completed = {"ours": 0, "usual": 0}
-
-    class CountingOurs(DefaultFieldsExecutor):
-        def complete_value(self, *args: Any) -> Any:
-            completed["ours"] += 1
-            return super().complete_value(*args)
-
-    class CountingUsual(StrawberryGraphQLCoreExecutionContext):
-        def complete_value(self, *args: Any) -> Any:
-            completed["usual"] += 1
-            return super().complete_value(*args)
-
-    # when a list of two objects whose selected fields are all leaves is executed
-    document = "{ pets { name legs colour } }"
-    assert _answer(_schema(CountingOurs), document) == _answer(_schema(CountingUsual), document)
+    # when a list of two objects whose selected fields are all leaves is executed,
+    # counting the values each executor completes
+    completed = _calls_on_both_paths("complete_value", "{ pets { name legs colour } }")
     # then the list is completed once (twice with its non-null wrapper); graphql-core's
     # path completes each item and each field, non-null wrappers included
     assert completed == {"ours": 2, "usual": 18}
