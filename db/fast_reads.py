@@ -32,7 +32,6 @@ from typing import Any, Protocol
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 from sqlalchemy import Select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.driver_statements import CompiledStatements, Listeners, StatementListener
@@ -162,13 +161,14 @@ class AsyncpgReads(Listeners):
     def __init__(
         self,
         engine: AsyncEngine,
-        dsn: str,
         timeouts: DatabaseTimeouts,
         *,
         max_size: int = POOL_SIZE,
     ) -> None:
         super().__init__()
-        self._dsn = dsn
+        # The engine's database, as asyncpg itself is told it.
+        url = engine.url.set(drivername="postgresql")
+        self._dsn = url.render_as_string(hide_password=False)
         self._timeouts = timeouts
         self._statements = CompiledStatements(engine.dialect)
         # Made in the loop of the first read, as the connections are.
@@ -291,6 +291,5 @@ def reads_for(engine: AsyncEngine, timeouts: DatabaseTimeouts | None = None) -> 
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         return SQLiteReads(engine, str(url.database))
     if url.get_backend_name() == "postgresql" and url.get_driver_name() == "asyncpg":
-        dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-        return AsyncpgReads(engine, dsn, timeouts or DatabaseTimeouts())
+        return AsyncpgReads(engine, timeouts or DatabaseTimeouts())
     return EngineReads(engine)

@@ -310,7 +310,7 @@ async def test_postgresql_reads_open_at_most_max_size_connections_and_wait_for_o
 ) -> None:
     # given reads allowed two connections, which wait 0.2 s for one
     engine = create_engine(postgres_database_url, ONE_SECOND_STATEMENTS)
-    reads = AsyncpgReads(engine, _dsn(postgres_database_url), ONE_SECOND_STATEMENTS, max_size=2)
+    reads = AsyncpgReads(engine, ONE_SECOND_STATEMENTS, max_size=2)
     try:
         # when four reads of 0.05 s come at once
         rows = await asyncio.gather(
@@ -332,42 +332,45 @@ async def test_postgresql_reads_open_at_most_max_size_connections_and_wait_for_o
         await engine.dispose()
 
 
+@pytest.fixture
+async def postgres_engine(postgres_database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(postgres_database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def postgres_reads(postgres_engine: AsyncEngine) -> AsyncIterator[Reads]:
+    reads = reads_for(postgres_engine)
+    yield reads
+    await reads.close()
+
+
 async def test_a_postgresql_connection_the_server_closed_is_replaced(
-    postgres_database_url: str,
+    postgres_engine: AsyncEngine, postgres_reads: Reads
 ) -> None:
     # given reads with one connection open and idle
-    engine = create_engine(postgres_database_url)
-    reads = reads_for(engine)
-    try:
-        first = await _backend(reads)
-        # when the server ends that session (a restart, an administrator)
-        async with engine.connect() as admin:
-            await admin.execute(select(func.pg_terminate_backend(first)))
-        await asyncio.sleep(0.1)
-        # then the next read is answered, on a new connection
-        assert await _backend(reads) != first
-    finally:
-        await reads.close()
-        await engine.dispose()
+    first = await _backend(postgres_reads)
+    # when the server ends that session (a restart, an administrator)
+    async with postgres_engine.connect() as admin:
+        await admin.execute(select(func.pg_terminate_backend(first)))
+    await asyncio.sleep(0.1)
+    # then the next read is answered, on a new connection
+    assert await _backend(postgres_reads) != first
 
 
 async def test_closing_postgresql_reads_closes_their_connections(
-    postgres_database_url: str,
+    postgres_engine: AsyncEngine, postgres_reads: Reads
 ) -> None:
     # given reads with a connection open
-    engine = create_engine(postgres_database_url)
-    reads = reads_for(engine)
-    try:
-        pid = await _backend(reads)
-        # when they are closed
-        await reads.close()
-        # then the server has no such session any more (once its backend has exited)
-        assert await _session_ends(engine, pid)
-        # and a read after closing is refused as the database being unavailable
-        with pytest.raises(ConnectionError):
-            await reads.all(BACKEND, {})
-    finally:
-        await engine.dispose()
+    pid = await _backend(postgres_reads)
+    # when they are closed
+    await postgres_reads.close()
+    # then the server has no such session any more (once its backend has exited)
+    assert await _session_ends(postgres_engine, pid)
+    # and a read after closing is refused as the database being unavailable
+    with pytest.raises(ConnectionError):
+        await postgres_reads.all(BACKEND, {})
 
 
 async def _session_ends(engine: AsyncEngine, pid: int) -> bool:
@@ -381,10 +384,6 @@ async def _session_ends(engine: AsyncEngine, pid: int) -> bool:
                 return True
         await asyncio.sleep(0.05)
     return False
-
-
-def _dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @pytest.fixture
