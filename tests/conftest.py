@@ -41,11 +41,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Every test that uses a database runs on SQLite and on PostgreSQL.
 
     A module about HTTP, tokens or processes, where the engine makes no
-    difference, says `pytestmark = pytest.mark.sqlite_only` and runs on SQLite alone.
+    difference, says `pytestmark = pytest.mark.sqlite_only` and runs on SQLite alone;
+    a test of PostgreSQL's own behaviour says `pytest.mark.postgresql_only`.
     """
     if "database_url" in metafunc.fixturenames:
-        only_sqlite = metafunc.definition.get_closest_marker("sqlite_only") is not None
-        engines = ["sqlite"] if only_sqlite else ["sqlite", "postgresql"]
+        if metafunc.definition.get_closest_marker("sqlite_only") is not None:
+            engines = ["sqlite"]
+        elif metafunc.definition.get_closest_marker("postgresql_only") is not None:
+            engines = ["postgresql"]
+        else:
+            engines = ["sqlite", "postgresql"]
         metafunc.parametrize("database_url", engines, indirect=True)
 
 

@@ -332,45 +332,33 @@ async def test_postgresql_reads_open_at_most_max_size_connections_and_wait_for_o
         await engine.dispose()
 
 
-@pytest.fixture
-async def postgres_engine(postgres_database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(postgres_database_url)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-async def postgres_reads(postgres_engine: AsyncEngine) -> AsyncIterator[Reads]:
-    reads = reads_for(postgres_engine)
-    yield reads
-    await reads.close()
-
-
+@pytest.mark.postgresql_only
 async def test_a_postgresql_connection_the_server_closed_is_replaced(
-    postgres_engine: AsyncEngine, postgres_reads: Reads
+    engine: AsyncEngine, reads: Reads
 ) -> None:
     # given reads with one connection open and idle
-    first = await _backend(postgres_reads)
+    first = await _backend(reads)
     # when the server ends that session (a restart, an administrator)
-    async with postgres_engine.connect() as admin:
+    async with engine.connect() as admin:
         await admin.execute(select(func.pg_terminate_backend(first)))
     await asyncio.sleep(0.1)
     # then the next read is answered, on a new connection
-    assert await _backend(postgres_reads) != first
+    assert await _backend(reads) != first
 
 
+@pytest.mark.postgresql_only
 async def test_closing_postgresql_reads_closes_their_connections(
-    postgres_engine: AsyncEngine, postgres_reads: Reads
+    engine: AsyncEngine, reads: Reads
 ) -> None:
     # given reads with a connection open
-    pid = await _backend(postgres_reads)
+    pid = await _backend(reads)
     # when they are closed
-    await postgres_reads.close()
+    await reads.close()
     # then the server has no such session any more (once its backend has exited)
-    assert await _session_ends(postgres_engine, pid)
+    assert await _session_ends(engine, pid)
     # and a read after closing is refused as the database being unavailable
     with pytest.raises(ConnectionError):
-        await postgres_reads.all(BACKEND, {})
+        await reads.all(BACKEND, {})
 
 
 async def _session_ends(engine: AsyncEngine, pid: int) -> bool:
