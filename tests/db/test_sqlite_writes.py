@@ -21,11 +21,10 @@ from db.sqlite_writes import COMMITS_PER_CHECKPOINT
 from db.timeouts import DatabaseTimeouts
 from resolvers.steps import STEP_NUMBERS
 from tests.support.databases import SQLiteDatabases
-from tests.support.statements import engine_and_driver_statements
 from tests.support.stored_progress import (
     STARTED,
     assert_stored_as_through_engine,
-    store_progress_with_data,
+    assert_written_on_the_driver,
 )
 
 pytestmark = pytest.mark.sqlite_only
@@ -132,20 +131,9 @@ async def test_the_wal_is_checkpointed_as_writes_go_on_so_it_stops_growing(
 async def test_a_write_runs_its_statements_on_the_driver_and_stores_what_the_engine_would(
     engine: AsyncEngine,
 ) -> None:
-    # when a user's progress is created and two steps changed in one transaction
-    with engine_and_driver_statements(engine) as statements:
-        async with write_transaction(engine) as connection:
-            await store_progress_with_data(connection, "on-driver")
-    # then none of its statements went through the engine's execution machinery,
-    # and each was told to those listening: two inserts, the read, the two updates
-    assert statements.through_engine == []
-    assert [sql.split()[0] for sql in statements.told] == [
-        "INSERT",
-        "INSERT",
-        "SELECT",
-        "UPDATE",
-        "UPDATE",
-    ]
+    # when a user's progress is created and two steps changed in one transaction, then
+    # none of its statements went through the engine's execution machinery
+    await assert_written_on_the_driver(engine, "on-driver")
     # and the same change written through the engine reads back alike: JSON,
     # bytes, a list, timestamps and the version
     await assert_stored_as_through_engine(engine, "on-driver")

@@ -7,9 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.engine import Transaction, engine_write_transaction, read_transaction
+from db.engine import (
+    Transaction,
+    engine_write_transaction,
+    read_transaction,
+    write_transaction,
+)
 from db.progress_repository import create_progress, get_progress, save_progress
 from db.records import StepStatus
+from tests.support.statements import engine_and_driver_statements
 
 STARTED = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
 
@@ -31,6 +37,23 @@ async def store_progress_with_data(connection: Transaction, user_id: str) -> Non
     )
     steps[1] = replace(steps[1], status=StepStatus.SKIPPED, updated_at=STARTED)
     await save_progress(connection, before, replace(before, steps=tuple(steps)))
+
+
+async def assert_written_on_the_driver(engine: AsyncEngine, user_id: str) -> None:
+    """Store `store_progress_with_data` for `user_id`, and check that none of its statements
+    went through the engine's execution machinery, and that each was told to those
+    listening: the two inserts, the read, the two updates."""
+    with engine_and_driver_statements(engine) as statements:
+        async with write_transaction(engine) as connection:
+            await store_progress_with_data(connection, user_id)
+    assert statements.through_engine == []
+    assert [sql.split()[0] for sql in statements.told] == [
+        "INSERT",
+        "INSERT",
+        "SELECT",
+        "UPDATE",
+        "UPDATE",
+    ]
 
 
 async def assert_stored_as_through_engine(engine: AsyncEngine, on_driver: str) -> None:
