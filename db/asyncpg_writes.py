@@ -10,6 +10,9 @@ deadlines (`DatabaseTimeouts`) and the JSON codecs stay the engine's. What
 runs on it is Core, compiled once by the engine's dialect
 (`db.driver_statements`), between a BEGIN and a COMMIT sent on the driver.
 
+A NOTIFY the transaction makes (`notify_on_commit`) is sent with its COMMIT, in
+one round trip: PostgreSQL delivers a NOTIFY only at commit anyway.
+
 What the engine would do on an error, this does too: a connection whose
 server stopped answering (a timeout, a broken connection) is invalidated and
 so never reused; any other error rolls the transaction back; a unique or
@@ -23,7 +26,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
-from sqlalchemy import exc
+from sqlalchemy import String, exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 
@@ -45,7 +48,23 @@ def _row_count(status: str) -> int:
 class AsyncpgWriteConnection(DriverWriteConnection):
     """A write transaction's connection, with the `execute` the repositories await."""
 
-    __slots__ = ()
+    __slots__ = ("_sent_with_commit",)
+
+    def __init__(self, driver: Any, writer: AsyncpgWriter) -> None:
+        super().__init__(driver, writer)
+        self._sent_with_commit: list[str] = []
+
+    def notify_on_commit(self, channel: str, payload: str) -> None:
+        """NOTIFY `channel` with `payload` if, and when, this transaction commits.
+
+        Sent in front of the COMMIT, in the same round trip.
+        """
+        assert isinstance(self._writer, AsyncpgWriter)
+        self._sent_with_commit.append(self._writer.notify_sql(channel, payload))
+
+    def commit_sql(self) -> str:
+        """The COMMIT, after the statements that wait for it."""
+        return "".join(self._sent_with_commit) + "COMMIT"
 
     async def execute(self, statement: Executable, parameters: Parameters = None) -> DriverResult:
         compiled, each = self._writer.prepared(statement, parameters)
@@ -70,6 +89,16 @@ class AsyncpgWriter(DriverWriter):
     def __init__(self, engine: AsyncEngine) -> None:
         super().__init__(engine.dialect)
         self._engine = engine
+        # The dialect's own quoting (it knows the server's standard_conforming_strings).
+        self._literal_compiler = engine.dialect.statement_compiler(engine.dialect, None)
+
+    def notify_sql(self, channel: str, payload: str) -> str:
+        """`pg_notify` with its values written in (no parameters: it is sent with COMMIT)."""
+        text = String()
+        literal = self._literal_compiler.render_literal_value
+        sql = f"SELECT pg_notify({literal(channel, text)}, {literal(payload, text)});"
+        self.told(sql)
+        return sql
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncpgWriteConnection]:
@@ -79,8 +108,9 @@ class AsyncpgWriter(DriverWriter):
             assert driver is not None, "a connection the pool has just checked out"
             try:
                 await driver.execute("BEGIN")
-                yield AsyncpgWriteConnection(driver, self)
-                status = await driver.execute("COMMIT")
+                write = AsyncpgWriteConnection(driver, self)
+                yield write
+                status = await driver.execute(write.commit_sql())
             except BaseException as error:
                 if await _end_failed(connection, driver, error):
                     raise

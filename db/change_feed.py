@@ -37,6 +37,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from db.asyncpg_writes import AsyncpgWriteConnection
 from db.background import cancel_and_wait
 from db.engine import Transaction
 
@@ -197,6 +198,9 @@ class PostgresChangeFeed(ChangeFeed):
 
     async def announce_on_commit(self, connection: Transaction, topic: str) -> None:
         # NOTIFY in a transaction is sent when it commits, and dropped if it rolls back.
+        if isinstance(connection, AsyncpgWriteConnection):
+            connection.notify_on_commit(CHANNEL, check_topic(topic))
+            return
         await connection.execute(_NOTIFY, {"channel": CHANNEL, "topic": check_topic(topic)})
 
     async def start(self) -> None:

@@ -13,9 +13,11 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.change_feed import MAX_TOPIC_BYTES, LocalChangeFeed, PostgresChangeFeed, check_topic
-from db.engine import create_engine
+from db.engine import create_engine, write_transaction
 from tests.reliability.own_postgres import OwnPostgres
 
 WITHIN = 20.0
@@ -95,6 +97,39 @@ async def test_a_change_announced_in_a_transaction_reaches_another_process_once_
                 assert not await watched.next_change(at_most=0.5)
         finally:
             await engine.dispose()
+
+
+async def test_a_write_transaction_announces_with_its_commit_whatever_the_topic_holds(
+    postgres_database_url: str,
+) -> None:
+    # The service's write transactions send the NOTIFY with the COMMIT, its values
+    # written into the SQL: a quote or a backslash in a topic must arrive as it was.
+    topic = "progress:o'brien\\'); COMMIT; --"
+    async with two_processes(postgres_database_url) as (first, second):
+        engine = create_engine(postgres_database_url)
+        try:
+            with first.watch(topic) as watched:
+                # given a write transaction of the second process announcing the topic
+                async with write_transaction(engine) as connection:
+                    await second.announce_on_commit(connection, topic)
+                    await connection.execute(text("SELECT 1"))
+                    # then nobody hears of it before the commit
+                    assert not await watched.next_change(at_most=0.5)
+                # and the first process hears of it, the topic intact, once it commits
+                assert await watched.next_change(at_most=WITHIN)
+                # when a write transaction announces it, then fails
+                with pytest.raises(LookupError):
+                    await _announce_then_fail(engine, second, topic)
+                # then nobody hears of that one
+                assert not await watched.next_change(at_most=0.5)
+        finally:
+            await engine.dispose()
+
+
+async def _announce_then_fail(engine: AsyncEngine, feed: PostgresChangeFeed, topic: str) -> None:
+    async with write_transaction(engine) as connection:
+        await feed.announce_on_commit(connection, topic)
+        raise LookupError("the transaction fails before its commit")
 
 
 async def test_the_listener_reconnects_after_a_database_restart_and_watchers_catch_up(
