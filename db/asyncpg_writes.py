@@ -30,6 +30,7 @@ from sqlalchemy import String, exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 
+from db.advisory_locks import lock_sql
 from db.availability import is_database_unavailable
 from db.driver_statements import DriverResult, DriverWriteConnection, DriverWriter, Parameters
 
@@ -100,14 +101,26 @@ class AsyncpgWriter(DriverWriter):
         self.told(sql)
         return sql
 
+    def _opening_sql(self, serialised_by: str | None) -> str:
+        if serialised_by is None:
+            return "BEGIN"
+        lock = lock_sql(serialised_by)
+        self.told(lock)
+        return f"BEGIN;{lock}"
+
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncpgWriteConnection]:
-        """One transaction on a pooled connection: committed on success, else rolled back."""
+    async def transaction(
+        self, serialised_by: str | None = None
+    ) -> AsyncIterator[AsyncpgWriteConnection]:
+        """One transaction on a pooled connection: committed on success, else rolled back.
+
+        `serialised_by`: a lock (`db.advisory_locks`) taken with the BEGIN, in one round trip.
+        """
         async with self._engine.connect() as connection:
             driver = (await connection.get_raw_connection()).driver_connection
             assert driver is not None, "a connection the pool has just checked out"
             try:
-                await driver.execute("BEGIN")
+                await driver.execute(self._opening_sql(serialised_by))
                 write = AsyncpgWriteConnection(driver, self)
                 yield write
                 status = await driver.execute(write.commit_sql())

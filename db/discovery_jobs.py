@@ -7,7 +7,6 @@ each returns the row as it is now, or None when another process got there first.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, TypeAlias
@@ -21,10 +20,10 @@ from sqlalchemy import (
     case,
     func,
     select,
-    text,
     update,
 )
 
+from db.advisory_locks import LOCK, lock_key
 from db.discovery_repository import DISCOVERY_COLUMNS, AnyRow, discovery_record
 from db.engine import Transaction
 from db.models import ACTIVE_DISCOVERY
@@ -104,31 +103,16 @@ async def _record_after(connection: Transaction, change: Update) -> DiscoveryRec
     return discovery_record(row) if row is not None else None
 
 
-def _advisory_key(name: str) -> int:
-    # pg_advisory_xact_lock takes one bigint: the first 8 bytes of a hash of the name.
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-
-
-_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
-
-
-async def _serialise(connection: Transaction, name: str) -> None:
-    # On SQLite every write transaction begins IMMEDIATE and so already excludes
-    # every other writer; PostgreSQL needs a lock that lasts until commit. Under
-    # READ COMMITTED (PostgreSQL's default, which the engine keeps) each statement
-    # after the lock sees everything the previous holder committed.
-    if connection.dialect.name == "postgresql":
-        await connection.execute(_ADVISORY_LOCK, {"key": _advisory_key(name)})
-
-
-async def serialise_submissions(connection: Transaction, user_id: str) -> None:
-    """Until this transaction ends, no other may decide on a new job of this user."""
-    await _serialise(connection, _SUBMISSIONS_LOCK + user_id)
+def submissions_lock(user_id: str) -> str:
+    """The lock a transaction holds while it decides on a new job of the user
+    (`write_transaction(engine, serialised_by=...)`)."""
+    return _SUBMISSIONS_LOCK + user_id
 
 
 async def serialise_slot_claims(connection: Transaction) -> None:
     """Until this transaction ends, no other may start a job (the running counts hold)."""
-    await _serialise(connection, _SLOTS_LOCK)
+    if connection.dialect.name == "postgresql":
+        await connection.execute(LOCK, {"key": lock_key(_SLOTS_LOCK)})
 
 
 # Built once: a statement built per call costs more CPU (construction and its
@@ -274,7 +258,7 @@ __all__ = [
     "release_jobs",
     "renew_leases",
     "serialise_slot_claims",
-    "serialise_submissions",
     "start_running",
+    "submissions_lock",
     "take_over",
 ]

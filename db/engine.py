@@ -14,6 +14,7 @@ from sqlalchemy.engine.interfaces import AdaptedConnection, DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from db.advisory_locks import LOCK, lock_key
 from db.asyncpg_writes import AsyncpgWriteConnection, AsyncpgWriter
 from db.availability import is_database_unavailable
 from db.driver_statements import StatementListener
@@ -213,13 +214,20 @@ def listen_to_statements(engine: AsyncEngine, listener: StatementListener) -> Ca
 
 
 @asynccontextmanager
-async def write_transaction(engine: AsyncEngine) -> AsyncIterator[Transaction]:
+async def write_transaction(
+    engine: AsyncEngine, *, serialised_by: str | None = None
+) -> AsyncIterator[Transaction]:
     """One transaction that will write; committed on success, rolled back on error.
 
     On SQLite the writers of this process first take turns in arrival order
     (`WriterQueue`), then run on the event loop (`SQLiteWriter`); PostgreSQL
     needs no such queue, its writers lock rows. On asyncpg the statements run
     on the pooled connection's driver (`AsyncpgWriter`).
+
+    `serialised_by`: the name of a lock (`db.advisory_locks`) the transaction
+    holds from its start to its end, so that the transactions naming it run one
+    at a time. On asyncpg it is taken with the BEGIN, in one round trip; SQLite's
+    writers already run one at a time.
     """
     sqlite_writer = _SQLITE_WRITERS.get(engine.sync_engine)
     if sqlite_writer is not None:
@@ -228,10 +236,12 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[Transaction]:
         return
     asyncpg_writer = _ASYNCPG_WRITERS.get(engine.sync_engine)
     if asyncpg_writer is not None:
-        async with asyncpg_writer.transaction() as driver_connection:
+        async with asyncpg_writer.transaction(serialised_by) as driver_connection:
             yield driver_connection
         return
     async with engine_write_transaction(engine) as engine_connection:
+        if serialised_by is not None and engine.dialect.name == "postgresql":
+            await engine_connection.execute(LOCK, {"key": lock_key(serialised_by)})
         yield engine_connection
 
 

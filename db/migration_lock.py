@@ -18,8 +18,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from filelock import FileLock
-from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
+
+from db.advisory_locks import LOCK
 
 # Any fixed 64-bit key, the same in every replica: crc32(b"onboarding-api migrations").
 MIGRATION_LOCK_KEY = 1028814280
@@ -28,7 +29,7 @@ MIGRATION_LOCK_KEY = 1028814280
 def lock_for_migrations(connection: Connection) -> None:
     """On PostgreSQL, wait until no other migrator holds the lock, then hold it."""
     if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        connection.execute(LOCK, {"key": MIGRATION_LOCK_KEY})
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from db.discovery_jobs import serialise_submissions
+from db.discovery_jobs import submissions_lock
 from db.discovery_repository import (
     count_discoveries,
     find_active,
@@ -168,8 +168,9 @@ async def _submit(
                 services.record_job_event(JobEvent.JOINED)
             return found
         try:
-            async with write_transaction(services.engine) as connection:
-                await serialise_submissions(connection, user_id)
+            async with write_transaction(
+                services.engine, serialised_by=submissions_lock(user_id)
+            ) as connection:
                 found = await _existing(
                     connection, services, user_id, request, question, refresh=refresh
                 )
