@@ -9,11 +9,12 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 import pytest
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.availability import is_database_unavailable
+from db.change_feed import PostgresChangeFeed
 from db.engine import (
     Transaction,
     create_engine,
@@ -78,6 +79,38 @@ async def test_a_write_runs_its_statements_on_the_driver_not_through_the_engine(
     # when a user's progress is created and two steps changed in one transaction, then
     # none of its statements went through the engine's execution machinery
     await assert_written_on_the_driver(engine, "user-a")
+
+
+async def test_a_lock_goes_with_the_begin_and_an_announcement_with_the_commit(
+    engine: AsyncEngine,
+) -> None:
+    # given every query the driver sends, as asyncpg's own query log reports them
+    sent: list[str] = []
+
+    def log_queries(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.driver_connection.add_query_logger(lambda query: sent.append(query.query))
+
+    event.listen(engine.sync_engine, "connect", log_queries)
+    await _backend_of_a_write(engine)
+    await asyncio.sleep(0)  # asyncpg tells its loggers on the loop's next turn
+    sent.clear()
+    # when a transaction serialised by a lock writes and announces the change
+    feed = PostgresChangeFeed(engine)
+    try:
+        async with write_transaction(engine, serialised_by="tests.write") as connection:
+            await create_progress(connection, "announced", range(1, 7), STARTED)
+            await feed.announce_on_commit(connection, "progress:announced")
+    finally:
+        await feed.close()
+    await asyncio.sleep(0)
+    # then the lock took no round trip of its own, nor did the NOTIFY
+    assert sent[0].startswith("BEGIN;SELECT pg_advisory_xact_lock(")
+    assert sent[-1] == "SELECT pg_notify('onboarding_changes', 'progress:announced');COMMIT"
+    between = sent[1:-1]
+    assert between
+    assert all(query.startswith("INSERT INTO onboarding_") for query in between), between
+    # and the change was stored
+    assert await _read(engine, "announced") is not None
 
 
 async def test_a_write_stores_exactly_what_the_engine_would(engine: AsyncEngine) -> None:
