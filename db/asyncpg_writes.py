@@ -141,15 +141,23 @@ async def _end_failed(connection: AsyncConnection, driver: Any, error: BaseExcep
     answer a ROLLBACK either, and a lost connection cannot send one: the pool
     discards the connection. A statement the server cancelled (its
     statement_timeout) leaves the connection usable once rolled back, as
-    through the engine.
+    through the engine. A ROLLBACK the server does not answer raises the
+    database's unavailability in place of `error`.
     """
     if driver.is_closed() or isinstance(error, _CONNECTION_LOST):
         await connection.invalidate(error)
         return not isinstance(error, Exception) or is_database_unavailable(error)
     try:
         await driver.execute("ROLLBACK")
-    except Exception:  # the original error is the one to raise
-        await connection.invalidate()
+    except Exception as failed:
+        # Told why, the pool closes a connection whose server stopped answering at
+        # once, not politely (2 s more on a frozen server).
+        await connection.invalidate(failed)
+        if is_database_unavailable(failed):
+            # The server stopped answering after the transaction failed (a version
+            # conflict, say): that is what the caller must hear, or it would try
+            # again and wait on the database a second time.
+            raise failed from error
     except BaseException:  # cancelled while rolling back: whether it did is unknown
         await connection.invalidate()
         raise

@@ -212,3 +212,41 @@ async def test_a_write_on_a_frozen_postgresql_gives_up_at_its_deadline_and_drops
         assert await _backend_of_a_write(engine) != first_backend
     finally:
         await engine.dispose()
+
+
+class ConflictError(Exception):
+    """A transaction's own reason to roll back, which its caller would retry."""
+
+
+async def _write_that_fails_as_the_server_freezes(engine: AsyncEngine, server: OwnPostgres) -> None:
+    async with write_transaction(engine) as connection:
+        await _backend(connection)
+        server.freeze()
+        raise ConflictError
+
+
+async def test_a_rollback_the_frozen_server_never_answers_says_unavailable_at_its_deadline(
+    own_postgres: OwnPostgres,
+) -> None:
+    # given writes on a PostgreSQL of this test's own
+    engine = create_engine(own_postgres.url(), FROZEN_TIMEOUTS)
+    try:
+        first_backend = await _backend_of_a_write(engine)
+        # when a transaction fails for a reason of its own just as the server freezes
+        started = time.monotonic()
+        try:
+            with pytest.raises(TimeoutError) as raised:
+                await _write_that_fails_as_the_server_freezes(engine, own_postgres)
+            gave_up_after = time.monotonic() - started
+        finally:
+            own_postgres.thaw()
+        # then the caller hears that the database is unavailable (HTTP 503), not its own
+        # reason, which it would retry against the frozen server
+        assert is_database_unavailable(raised.value)
+        assert isinstance(raised.value.__cause__, ConflictError)
+        # once the ROLLBACK's deadline passed, the connection not politely closed
+        assert gave_up_after < 2 * CLIENT_DEADLINE_SECONDS
+        # and that connection was dropped: a new one serves the next write
+        assert await _backend_of_a_write(engine) != first_backend
+    finally:
+        await engine.dispose()
