@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
@@ -192,61 +192,47 @@ FROZEN_TIMEOUTS = DatabaseTimeouts(connect_seconds=1.0, statement_seconds=1.0, p
 CLIENT_DEADLINE_SECONDS = 1.5
 
 
+class ConflictError(Exception):
+    """A transaction's own reason to roll back, which its caller would retry."""
+
+
+async def _write_that_fails_as_the_server_freezes(engine: AsyncEngine, server: OwnPostgres) -> None:
+    try:
+        async with write_transaction(engine) as connection:
+            await _backend(connection)
+            server.freeze()
+            raise ConflictError  # its ROLLBACK meets the frozen server
+    finally:
+        server.thaw()
+
+
+@pytest.mark.parametrize(
+    ("frozen_write", "own_reason"),
+    [(_write_that_freezes, None), (_write_that_fails_as_the_server_freezes, ConflictError)],
+)
 async def test_a_write_on_a_frozen_postgresql_gives_up_at_its_deadline_and_drops_the_connection(
     own_postgres: OwnPostgres,
+    frozen_write: Callable[[AsyncEngine, OwnPostgres], Awaitable[None]],
+    own_reason: type[Exception] | None,
 ) -> None:
     # given writes on a PostgreSQL of this test's own, one connection already open
     engine = create_engine(own_postgres.url(), FROZEN_TIMEOUTS)
     try:
         first_backend = await _backend_of_a_write(engine)
         # when the server freezes in the middle of a transaction (SIGSTOP: the
-        # connection stays open, nothing answers)
+        # connection stays open, nothing answers), or as one fails for its own reason
         started = time.monotonic()
         with pytest.raises(TimeoutError) as raised:
-            await _write_that_freezes(engine, own_postgres)
+            await frozen_write(engine, own_postgres)
         gave_up_after = time.monotonic() - started
-        # then the write is told "unavailable" once its statement's deadline passed
+        # then the write is told "unavailable" once its statement's deadline passed, and
+        # not politely closed after it; a transaction's own reason to fail, which its
+        # caller would retry against the frozen server, is only the cause
         assert is_database_unavailable(raised.value)
         assert gave_up_after < 2 * CLIENT_DEADLINE_SECONDS
+        if own_reason is not None:
+            assert isinstance(raised.value.__cause__, own_reason)
         # and that connection was dropped: once thawed, a new one serves the next write
-        assert await _backend_of_a_write(engine) != first_backend
-    finally:
-        await engine.dispose()
-
-
-class ConflictError(Exception):
-    """A transaction's own reason to roll back, which its caller would retry."""
-
-
-async def _write_that_fails_as_the_server_freezes(engine: AsyncEngine, server: OwnPostgres) -> None:
-    async with write_transaction(engine) as connection:
-        await _backend(connection)
-        server.freeze()
-        raise ConflictError
-
-
-async def test_a_rollback_the_frozen_server_never_answers_says_unavailable_at_its_deadline(
-    own_postgres: OwnPostgres,
-) -> None:
-    # given writes on a PostgreSQL of this test's own
-    engine = create_engine(own_postgres.url(), FROZEN_TIMEOUTS)
-    try:
-        first_backend = await _backend_of_a_write(engine)
-        # when a transaction fails for a reason of its own just as the server freezes
-        started = time.monotonic()
-        try:
-            with pytest.raises(TimeoutError) as raised:
-                await _write_that_fails_as_the_server_freezes(engine, own_postgres)
-            gave_up_after = time.monotonic() - started
-        finally:
-            own_postgres.thaw()
-        # then the caller hears that the database is unavailable (HTTP 503), not its own
-        # reason, which it would retry against the frozen server
-        assert is_database_unavailable(raised.value)
-        assert isinstance(raised.value.__cause__, ConflictError)
-        # once the ROLLBACK's deadline passed, the connection not politely closed
-        assert gave_up_after < 2 * CLIENT_DEADLINE_SECONDS
-        # and that connection was dropped: a new one serves the next write
         assert await _backend_of_a_write(engine) != first_backend
     finally:
         await engine.dispose()
