@@ -9,8 +9,12 @@ holder committed.
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
+
+if TYPE_CHECKING:
+    from db.engine import Transaction
 
 LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
@@ -24,3 +28,9 @@ def lock_key(name: str) -> int:
 def lock_sql(name: str) -> str:
     """The lock as SQL with its key written in (an integer), to be sent with another statement."""
     return f"SELECT pg_advisory_xact_lock({lock_key(name)})"
+
+
+async def take_lock(connection: Transaction, name: str) -> None:
+    """Hold the lock named `name` until `connection`'s transaction ends (PostgreSQL only)."""
+    if connection.dialect.name == "postgresql":
+        await connection.execute(LOCK, {"key": lock_key(name)})

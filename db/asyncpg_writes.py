@@ -38,6 +38,7 @@ from db.driver_statements import DriverResult, DriverWriteConnection, DriverWrit
 # and TimeoutError, asyncpg's client-side deadline. InternalClientError: "another
 # operation is in progress", seen when the server went away in the middle of one.)
 _CONNECTION_LOST = (OSError, asyncpg.PostgresConnectionError, asyncpg.InternalClientError)
+_TEXT = String()
 
 
 def _row_count(status: str) -> int:
@@ -46,7 +47,7 @@ def _row_count(status: str) -> int:
     return int(last) if last.isdigit() else -1
 
 
-class AsyncpgWriteConnection(DriverWriteConnection):
+class AsyncpgWriteConnection(DriverWriteConnection["AsyncpgWriter"]):
     """A write transaction's connection, with the `execute` the repositories await."""
 
     __slots__ = ("_sent_with_commit",)
@@ -60,7 +61,6 @@ class AsyncpgWriteConnection(DriverWriteConnection):
 
         Sent in front of the COMMIT, in the same round trip.
         """
-        assert isinstance(self._writer, AsyncpgWriter)
         self._sent_with_commit.append(self._writer.notify_sql(channel, payload))
 
     def commit_sql(self) -> str:
@@ -95,9 +95,8 @@ class AsyncpgWriter(DriverWriter):
 
     def notify_sql(self, channel: str, payload: str) -> str:
         """`pg_notify` with its values written in (no parameters: it is sent with COMMIT)."""
-        text = String()
         literal = self._literal_compiler.render_literal_value
-        sql = f"SELECT pg_notify({literal(channel, text)}, {literal(payload, text)});"
+        sql = f"SELECT pg_notify({literal(channel, _TEXT)}, {literal(payload, _TEXT)});"
         self.told(sql)
         return sql
 

@@ -23,7 +23,7 @@ from sqlalchemy import (
     update,
 )
 
-from db.advisory_locks import LOCK, lock_key
+from db.advisory_locks import take_lock
 from db.discovery_repository import DISCOVERY_COLUMNS, AnyRow, discovery_record
 from db.engine import Transaction
 from db.models import ACTIVE_DISCOVERY
@@ -111,8 +111,7 @@ def submissions_lock(user_id: str) -> str:
 
 async def serialise_slot_claims(connection: Transaction) -> None:
     """Until this transaction ends, no other may start a job (the running counts hold)."""
-    if connection.dialect.name == "postgresql":
-        await connection.execute(LOCK, {"key": lock_key(_SLOTS_LOCK)})
+    await take_lock(connection, _SLOTS_LOCK)
 
 
 # Built once: a statement built per call costs more CPU (construction and its

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 from uuid import UUID
 
 from sqlalchemy import exc
@@ -251,12 +251,15 @@ class DriverWriter(Listeners):
         return compiled, each
 
 
-class DriverWriteConnection:
+WriterT = TypeVar("WriterT", bound=DriverWriter)
+
+
+class DriverWriteConnection(Generic[WriterT]):
     """A write transaction's connection on a driver; its `execute` is the driver's own."""
 
     __slots__ = ("_driver", "_writer")
 
-    def __init__(self, driver: Any, writer: DriverWriter) -> None:
+    def __init__(self, driver: Any, writer: WriterT) -> None:
         self._driver = driver
         self._writer = writer
 

@@ -14,7 +14,7 @@ from sqlalchemy.engine.interfaces import AdaptedConnection, DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from db.advisory_locks import LOCK, lock_key
+from db.advisory_locks import take_lock
 from db.asyncpg_writes import AsyncpgWriteConnection, AsyncpgWriter
 from db.availability import is_database_unavailable
 from db.driver_statements import StatementListener
@@ -240,8 +240,8 @@ async def write_transaction(
             yield driver_connection
         return
     async with engine_write_transaction(engine) as engine_connection:
-        if serialised_by is not None and engine.dialect.name == "postgresql":
-            await engine_connection.execute(LOCK, {"key": lock_key(serialised_by)})
+        if serialised_by is not None:
+            await take_lock(engine_connection, serialised_by)
         yield engine_connection
 
 

@@ -64,7 +64,7 @@ def _as_engine_error(error: sqlite3.Error, sql: str | None, parameters: Any) -> 
     return exc.DBAPIError.instance(sql, parameters, error, sqlite3.Error)
 
 
-class SQLiteWriteConnection(DriverWriteConnection):
+class SQLiteWriteConnection(DriverWriteConnection["SQLiteWriter"]):
     """A write transaction's connection, with the async `execute` the repositories await.
 
     The statement runs at once on the loop: there is nothing to wait for once
