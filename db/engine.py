@@ -19,7 +19,7 @@ from db.asyncpg_writes import AsyncpgWriteConnection, AsyncpgWriter
 from db.availability import is_database_unavailable
 from db.driver_statements import StatementListener
 from db.sqlite_writes import SQLiteWriteConnection, SQLiteWriter, configure_sqlite_connection
-from db.stored_json import loads_stored_json
+from db.stored_json import dumps_stored_json, loads_stored_json
 from db.timeouts import DatabaseTimeouts
 from db.writer_queue import WriterQueue
 
@@ -52,6 +52,7 @@ _ASYNCPG_WRITERS: weakref.WeakKeyDictionary[Engine, AsyncpgWriter] = weakref.Wea
 def create_engine(url: str, timeouts: DatabaseTimeouts | None = None, **kwargs: Any) -> AsyncEngine:
     """An engine for `url` that waits on the database no longer than `timeouts` say."""
     timeouts = timeouts or DatabaseTimeouts()
+    kwargs.setdefault("json_serializer", dumps_stored_json)
     kwargs.setdefault("json_deserializer", loads_stored_json)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, timeouts, kwargs)

@@ -22,7 +22,6 @@ Before anything of it is stored:
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import replace
@@ -30,6 +29,7 @@ from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from typing import Final
 
+from db.stored_json import encode_stored_json
 from discovery.errors import InvalidURLError
 from discovery.models import (
     Citation,
@@ -186,19 +186,18 @@ def _accounts(raw: SocialMediaAccounts) -> SocialMediaAccounts:
 
 
 def _size(value: object) -> int:
-    # As the database stores it: SQLAlchemy's JSON type writes `json.dumps` output.
-    return len(json.dumps(value))
+    return len(encode_stored_json(value))
 
 
 def _within_budget(competitors: list[Competitor], budget: int) -> list[Competitor]:
     records = [fields_of(competitor) for competitor in competitors]
-    # The list as stored is the items and a ", " between each, in brackets: as long
+    # The list as stored is the items and a "," between each, in brackets: as long
     # as the count below once every item is in. Usually all fit, and one encoding says so.
     if _size(records) <= budget:
         return competitors
     used = 0
     for kept, record in enumerate(records):
-        used += _size(record) + 2  # the ", " between list items
+        used += _size(record) + 1  # the "," between list items
         if used > budget:
             return competitors[:kept]
     return competitors

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from db.stored_json import encode_stored_json
 from discovery import Citation, Competitor, DiscoveryResult, SocialMediaAccounts
 from discovery.sanitise import (
     MAX_HIGHLIGHT,
@@ -141,7 +141,7 @@ def test_fields_are_capped_and_the_stored_document_is_bounded() -> None:
         "social_media_citations": [asdict(c) for c in safe.social_media_citations],
         "research_summary": asdict(summarise_research(safe)),
     }
-    assert len(json.dumps(stored)) <= MAX_STORED_BYTES
+    assert len(encode_stored_json(stored)) <= MAX_STORED_BYTES
     assert 0 < len(safe.competitors) < 100
     assert [c.domain for c in safe.competitors] == [
         f"rival{n}.com" for n in range(len(safe.competitors))
