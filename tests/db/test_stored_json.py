@@ -1,4 +1,4 @@
-"""A stored JSON document reads back as `json.loads` reads it, whichever parser wrote or reads it."""
+"""A stored JSON document reads back as `json.loads` reads it, whoever wrote or reads it."""
 
 from __future__ import annotations
 
@@ -10,18 +10,29 @@ from hypothesis import strategies as st
 
 from db.stored_json import dumps_stored_json, loads_stored_json
 
+
+def _json_values(floats: st.SearchStrategy[float], text: st.SearchStrategy[str]) -> Any:
+    return st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.integers(min_value=2**63 - 2, max_value=2**70)
+        | st.integers(min_value=-(2**70), max_value=-(2**63) + 2)
+        | floats
+        | text,
+        lambda children: st.lists(children) | st.dictionaries(text, children),
+        max_leaves=20,
+    )
+
+
 # What `json.dumps` may have written: integers of any size, every float (NaN and
 # the infinities too), any text (lone surrogates included), nested.
-_VALUES = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.integers(min_value=2**63 - 2, max_value=2**70)
-    | st.integers(min_value=-(2**70), max_value=-(2**63) + 2)
-    | st.floats()
-    | st.text(),
-    lambda children: st.lists(children) | st.dictionaries(st.text(), children),
-    max_leaves=20,
+_VALUES = _json_values(st.floats(), st.text())
+# What the service may write: the same but the non-finite floats and the lone
+# surrogates, which its edges refuse (app.request_json, resolvers.json_input).
+_WRITABLE = _json_values(
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(st.characters(exclude_categories=["Cs"])),
 )
 
 
@@ -51,24 +62,6 @@ def test_integers_past_64_bits_and_non_standard_numbers_keep_their_exact_values(
     assert _exactly(loads_stored_json("[NaN, Infinity, -Infinity, 1e400]")) == (
         "[NaN, Infinity, -Infinity, Infinity]"
     )
-
-
-# What the service may write: every value above but the non-finite floats and the
-# lone surrogates, which its edges refuse (app.request_json, resolvers.json_input).
-_WRITABLE = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.integers(min_value=2**63 - 2, max_value=2**70)
-    | st.integers(min_value=-(2**70), max_value=-(2**63) + 2)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(st.characters(exclude_categories=["Cs"])),
-    lambda children: (
-        st.lists(children)
-        | st.dictionaries(st.text(st.characters(exclude_categories=["Cs"])), children)
-    ),
-    max_leaves=20,
-)
 
 
 @given(_WRITABLE)
