@@ -271,7 +271,18 @@ def ensure_wrk() -> str:
     raise SystemExit("wrk is needed: apt-get install wrk")
 
 
-def wrk_script(load: Load, tokens: list[str], directory: Path) -> Path:
+def wrk_threads(connections: int) -> int:
+    return min(2, connections)
+
+
+def wrk_script(load: Load, tokens: list[str], directory: Path, *, threads: int) -> Path:
+    """Each wrk thread sends the requests of its own share of the users.
+
+    Every thread runs the script with a counter of its own; were they to cycle
+    through the same tokens, they would send one user's requests at the same
+    moment all run long (two writes racing for one user's row, a new discovery
+    joining the identical one just asked), which a crowd of users does not do.
+    """
     lua_tokens = ",\n".join(json.dumps(token) for token in tokens)
     body = "nil" if load.body is None else json.dumps(load.body)
     script = directory / f"load-{uuid.uuid4().hex[:8]}.lua"
@@ -279,12 +290,19 @@ def wrk_script(load: Load, tokens: list[str], directory: Path) -> Path:
         f"""
 local tokens = {{ {lua_tokens} }}
 local body = {body}
+local threads = {threads}
+local started = 0
+function setup(thread)
+  thread:set("thread_index", started)
+  started = started + 1
+end
 local n = 0
 request = function()
+  local user = (n * threads + thread_index) % #tokens
   n = n + 1
   local headers = {{
     ["Content-Type"] = "application/json",
-    ["Authorization"] = "Bearer " .. tokens[(n % #tokens) + 1],
+    ["Authorization"] = "Bearer " .. tokens[user + 1],
   }}
   return wrk.format("{load.method}", "{load.path}", headers, body)
 end
@@ -333,7 +351,7 @@ def run_wrk(
     warmup: int,
     app_pid: int,
 ) -> WrkRun:
-    threads = min(2, connections)
+    threads = wrk_threads(connections)
     common = [wrk, f"-t{threads}", f"-c{connections}", "-s", str(script), "--latency"]
     subprocess.run([*common, f"-d{warmup}s", url], check=True, capture_output=True)
     cpu_before = cpu_seconds(app_pid)
@@ -470,7 +488,7 @@ def measure_config(
             run = run_wrk(
                 wrk,
                 target,
-                wrk_script(scenario.load, tokens, directory),
+                wrk_script(scenario.load, tokens, directory, threads=wrk_threads(connections)),
                 connections=connections,
                 duration=args.duration,
                 warmup=args.warmup,
