@@ -21,7 +21,6 @@ itself still runs through `Schema.execute`, with every schema extension.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -49,10 +48,11 @@ from app.error_responses import (
     response_media_type,
 )
 from app.request_json import UnrepresentableJSONError, loads_request_json
+from db.stored_json import encode_stored_json
 from schema import GraphQLContext
 from schema.extensions.mask_unexpected_errors import SERVICE_UNAVAILABLE
 
-__all__ = ["GraphQLEndpoint", "RequestRefusedError", "dumps_response_json", "loads_request_body"]
+__all__ = ["GraphQLEndpoint", "RequestRefusedError", "loads_request_body"]
 
 ContextGetter = Callable[[Request], Awaitable[GraphQLContext]]
 RenderIDE = Callable[[], Response]
@@ -98,14 +98,6 @@ def loads_request_body(data: str | bytes) -> object:
         raise RequestRefusedError(400, str(error)) from error
     except ValueError as error:  # JSONDecodeError, and bytes that are not UTF-8
         raise RequestRefusedError(400, "The request body is not valid UTF-8 JSON.") from error
-
-
-def dumps_response_json(response: object) -> bytes:
-    """The response as compact UTF-8 JSON; `json` for what orjson cannot write (huge integers)."""
-    try:
-        return orjson.dumps(response)
-    except (orjson.JSONEncodeError, TypeError):
-        return json.dumps(response, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _member(data: Mapping[str, Any], name: str, kind: type) -> Any:
@@ -244,7 +236,9 @@ class GraphQLEndpoint:
             del body["data"]
             status = 400
         return Response(
-            dumps_response_json(body),
+            # Compact UTF-8 JSON, as JSON columns store it: orjson, and `json`
+            # for what orjson cannot write (an integer past 64 bits).
+            encode_stored_json(body),
             status_code=status,
             headers=dict(headers),
             media_type=content_type_header(media_type),

@@ -7,7 +7,8 @@ import json
 import httpx
 import pytest
 
-from app.graphql_http import RequestRefusedError, dumps_response_json, loads_request_body
+from app.graphql_http import RequestRefusedError, loads_request_body
+from db.stored_json import encode_stored_json
 from tests.support.graphql import GraphQLClient
 from tests.support.onboarding import COMPLETE_STEP, PROGRESS, STEP_DATA
 
@@ -70,7 +71,7 @@ def test_request_json_is_refused_with_the_same_reasons(body: bytes, message: str
 
 def test_response_json_is_compact_utf8_and_exact() -> None:
     response = {"data": {"n": HUGE, "s": "••••1234", "f": 0.1}}
-    encoded = dumps_response_json(response)
+    encoded = encode_stored_json(response)
     assert json.loads(encoded) == response
     assert "••••1234".encode() in encoded
-    assert dumps_response_json({"data": None}) == b'{"data":null}'
+    assert encode_stored_json({"data": None}) == b'{"data":null}'
