@@ -348,10 +348,10 @@ def run_wrk(
     *,
     connections: int,
     duration: int,
+    threads: int,
     warmup: int,
     app_pid: int,
 ) -> WrkRun:
-    threads = wrk_threads(connections)
     common = [wrk, f"-t{threads}", f"-c{connections}", "-s", str(script), "--latency"]
     subprocess.run([*common, f"-d{warmup}s", url], check=True, capture_output=True)
     cpu_before = cpu_seconds(app_pid)
@@ -485,11 +485,13 @@ def measure_config(
             target = bases[scenario.app]
             check_answers(target, scenario.load, tokens[0])
             connections = scenario.connections or args.connections
+            threads = wrk_threads(connections)
             run = run_wrk(
                 wrk,
                 target,
-                wrk_script(scenario.load, tokens, directory, threads=wrk_threads(connections)),
+                wrk_script(scenario.load, tokens, directory, threads=threads),
                 connections=connections,
+                threads=threads,
                 duration=args.duration,
                 warmup=args.warmup,
                 app_pid=pids[scenario.app],
