@@ -168,7 +168,13 @@ def _sqlite_engine(url: str, timeouts: DatabaseTimeouts, kwargs: dict[str, Any])
     if not database or in_memory:
         # Another connection would open another database: writes stay on the engine.
         return engine
-    writer = SQLiteWriter(database, busy_seconds=busy_seconds, queue=queue)
+    writer = SQLiteWriter(
+        database,
+        busy_seconds=busy_seconds,
+        queue=queue,
+        json_serializer=kwargs["json_serializer"],
+        json_deserializer=kwargs["json_deserializer"],
+    )
     _SQLITE_WRITERS[engine.sync_engine] = writer
     event.listen(engine.sync_engine, "engine_disposed", lambda _engine: writer.dispose())
     return engine

@@ -35,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -95,18 +95,29 @@ class SQLiteWriteConnection(DriverWriteConnection["SQLiteWriter"]):
 class SQLiteWriter(DriverWriter):
     """This process's SQLite write transactions: their turns, their connection, the checkpoints."""
 
-    def __init__(self, path: str, *, busy_seconds: float, queue: WriterQueue) -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        busy_seconds: float,
+        queue: WriterQueue,
+        json_serializer: Callable[[Any], str],
+        json_deserializer: Callable[[str | bytes], Any],
+    ) -> None:
         self.queue = queue
         self._path = path
         self._busy_seconds = busy_seconds
         # One transaction at a time (the queue), so one connection is all it uses;
         # pool_timeout 0: were it ever busy, waiting for it would block the loop.
+        # Its JSON columns are written and read as the async engine's are.
         self.engine: Engine = create_sync_engine(
             f"sqlite:///{path}",
             connect_args={"timeout": 0},
             pool_size=1,
             max_overflow=0,
             pool_timeout=0,
+            json_serializer=json_serializer,
+            json_deserializer=json_deserializer,
         )
         event.listen(self.engine, "connect", _prepare_connection)
         super().__init__(self.engine.dialect)

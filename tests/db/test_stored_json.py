@@ -1,4 +1,5 @@
-"""A stored JSON document reads back as `json.loads` reads it, whoever wrote or reads it."""
+"""A stored JSON document is written as the size caps count it, and reads back as `json.loads`
+reads it, whoever wrote or reads it."""
 
 from __future__ import annotations
 
@@ -7,8 +8,14 @@ from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import Text, cast, select, update
 
-from db.stored_json import dumps_stored_json, loads_stored_json
+from db.engine import create_engine, write_transaction
+from db.models import onboarding_steps
+from db.progress_repository import create_progress
+from db.stored_json import dumps_stored_json, encode_stored_json, loads_stored_json
+from resolvers.steps import STEP_NUMBERS
+from tests.support.stored_progress import STARTED
 
 
 def _json_values(floats: st.SearchStrategy[float], text: st.SearchStrategy[str]) -> Any:
@@ -72,3 +79,32 @@ def test_a_written_value_reads_back_as_it_did_when_json_wrote_it(value: Any) -> 
     expected = _exactly(json.loads(json.dumps(value)))
     assert _exactly(loads_stored_json(document)) == expected
     assert _exactly(loads_stored_json(document.encode())) == expected
+
+
+async def test_a_json_column_holds_what_the_stored_size_counts(database_url: str) -> None:
+    # given a step's data with text past ASCII, written in a write transaction as the
+    # service writes it (on SQLite, on the driver; on PostgreSQL, on asyncpg)
+    data = {"company": "Café Ünïcode ✓", "tags": ["a", "b"], "nested": {"n": 1}}
+    engine = create_engine(database_url)
+    try:
+        async with write_transaction(engine) as connection:
+            await create_progress(connection, "json-user", STEP_NUMBERS, STARTED)
+            await connection.execute(
+                update(onboarding_steps)
+                .where(onboarding_steps.c.user_id == "json-user", onboarding_steps.c.number == 1)
+                .values(data=data)
+            )
+        # when the column is read as the database holds it
+        async with engine.connect() as connection:
+            stored = (
+                await connection.execute(
+                    select(cast(onboarding_steps.c.data, Text)).where(
+                        onboarding_steps.c.user_id == "json-user",
+                        onboarding_steps.c.number == 1,
+                    )
+                )
+            ).scalar_one()
+    finally:
+        await engine.dispose()
+    # then it is the compact UTF-8 that the discovery size cap counts, on either database
+    assert stored == encode_stored_json(data).decode()
