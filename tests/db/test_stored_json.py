@@ -85,23 +85,17 @@ async def test_a_json_column_holds_what_the_stored_size_counts(database_url: str
     # given a step's data with text past ASCII, written in a write transaction as the
     # service writes it (on SQLite, on the driver; on PostgreSQL, on asyncpg)
     data = {"company": "Café Ünïcode ✓", "tags": ["a", "b"], "nested": {"n": 1}}
+    step_one = (onboarding_steps.c.user_id == "json-user", onboarding_steps.c.number == 1)
     engine = create_engine(database_url)
     try:
         async with write_transaction(engine) as connection:
             await create_progress(connection, "json-user", STEP_NUMBERS, STARTED)
-            await connection.execute(
-                update(onboarding_steps)
-                .where(onboarding_steps.c.user_id == "json-user", onboarding_steps.c.number == 1)
-                .values(data=data)
-            )
+            await connection.execute(update(onboarding_steps).where(*step_one).values(data=data))
         # when the column is read as the database holds it
         async with engine.connect() as connection:
             stored = (
                 await connection.execute(
-                    select(cast(onboarding_steps.c.data, Text)).where(
-                        onboarding_steps.c.user_id == "json-user",
-                        onboarding_steps.c.number == 1,
-                    )
+                    select(cast(onboarding_steps.c.data, Text)).where(*step_one)
                 )
             ).scalar_one()
     finally:
