@@ -52,11 +52,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except Exception as error:  # /readyz reports a database that is down; start anyway
             logger.warning("could not load the bundled competitor catalog: %s", error)
         await runtime.start()
-        freeze_startup_heap()
+        collector_thresholds = freeze_startup_heap()
         try:
             yield
         finally:
-            thaw_heap()
+            thaw_heap(collector_thresholds)
             await runtime.close()
 
     app = FastAPI(

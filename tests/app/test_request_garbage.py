@@ -1,22 +1,28 @@
-"""A request leaves nothing for the cyclic garbage collector, and the startup heap is frozen.
+"""A request leaves nothing for the cyclic garbage collector, which stays out of its way.
 
 Garbage in reference cycles is freed only by the collector, whose full
 collections stop the event loop; with the heap of a started app to walk they
 took 100-180 ms, which was the p99 of a small query under load. Counted here,
-not timed: the objects a collection finds after a number of requests.
+not timed: the objects a collection finds after a number of requests, and the
+collections that requests in flight start.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 from typing import Any
 
 from fastapi import FastAPI
 
+from app.settings import Settings
+from tests.support.app import running_app
 from tests.support.onboarding import COMPLETE_STEP, PROGRESS, STEP_DATA
 
 REQUESTS = 20
+# bench.run's connections: each has one request in flight at a time.
+IN_FLIGHT = 16
 
 
 async def _post(app: FastAPI, token: str, query: str, variables: dict[str, Any]) -> bytes:
@@ -77,3 +83,36 @@ async def test_reads_and_writes_leave_no_cyclic_garbage(app: FastAPI, token_for:
 async def test_what_the_app_made_while_starting_is_frozen(app: FastAPI) -> None:
     # (the schema, the metadata, the modules: none of it is walked by later collections)
     assert gc.get_freeze_count() > 10_000
+
+
+async def test_a_stopped_app_gives_the_collector_back_as_it_was(settings: Settings) -> None:
+    before = gc.get_threshold()
+    async with running_app(settings):
+        assert gc.get_threshold() != before
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
+
+
+async def test_requests_in_flight_start_no_collection(app: FastAPI, token_for: Any) -> None:
+    tokens = [token_for(f"user-{n}") for n in range(IN_FLIGHT)]
+    for token in tokens:
+        assert b'"userErrors":[]' in await _post(
+            app, token, COMPLETE_STEP, {"input": {"step": 1, "data": STEP_DATA[1]}}
+        )
+    collections: list[int] = []
+    gc.collect()  # what the set-up made is not the requests' to count
+
+    def count(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.callbacks.append(count)
+    try:
+        # when sixteen users' progress requests are answered at once, again and again
+        for _ in range(REQUESTS):
+            bodies = await asyncio.gather(*(_post(app, t, PROGRESS, {}) for t in tokens))
+            assert all(b"currentStep" in body for body in bodies)
+    finally:
+        gc.callbacks.remove(count)
+    # then the collector never stopped them: what they hold fits in its young generation
+    assert collections == []
