@@ -8,17 +8,21 @@ each returns the row as it is now, or None when another process got there first.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeAlias
 
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    Integer,
     TextClause,
     Update,
+    and_,
     bindparam,
     case,
     func,
+    insert,
     select,
     update,
 )
@@ -29,7 +33,7 @@ from db.engine import Transaction
 from db.models import ACTIVE_DISCOVERY
 from db.models import competitor_discoveries as _discoveries
 from db.records import DiscoveryJob, DiscoveryRecord, DiscoveryStatus
-from db.rows import from_row
+from db.rows import column_values, from_row
 
 _JOB_COLUMNS = (
     *DISCOVERY_COLUMNS,
@@ -117,8 +121,10 @@ async def serialise_slot_claims(connection: Transaction) -> None:
 # Built once: a statement built per call costs more CPU (construction and its
 # cache key) than running it on SQLite.
 _COUNT_RUNNING = select(
-    func.count(),
-    func.coalesce(func.sum(case((_discoveries.c.user_id == bindparam("user_id"), 1), else_=0)), 0),
+    func.count().label("in_all"),
+    func.coalesce(
+        func.sum(case((_discoveries.c.user_id == bindparam("user_id"), 1), else_=0)), 0
+    ).label("of_user"),
 ).where(
     ACTIVE_DISCOVERY,
     _discoveries.c.status == _RUNNING,
@@ -130,6 +136,68 @@ async def count_running(connection: Transaction, user_id: str, now: datetime) ->
     """Jobs RUNNING under a live lease: in all, and of this user."""
     row = (await connection.execute(_COUNT_RUNNING, {"user_id": user_id, "now": now})).one()
     return int(row[0]), int(row[1])
+
+
+# A new job's columns but the two its provider slot decides (status, attempts).
+_NEW_JOB_COLUMNS = tuple(
+    column.name for column in _discoveries.c if column.name not in ("status", "attempts")
+)
+_RUNNING_NOW = _COUNT_RUNNING.subquery("running_now")
+_SLOT_FREE = and_(
+    _RUNNING_NOW.c.in_all < bindparam("running_total", type_=Integer),
+    _RUNNING_NOW.c.of_user < bindparam("running_per_user", type_=Integer),
+)
+# The running jobs are counted by the INSERT that stores the new one (an aggregate
+# gives one row), so the claim costs no statement of its own; the count is as true
+# as a separate one under the slots lock, taken by a statement before this one.
+_INSERT_JOB = (
+    insert(_discoveries)
+    .from_select(
+        [*_NEW_JOB_COLUMNS, "status", "attempts"],
+        select(
+            *(bindparam(name, type_=_discoveries.c[name].type) for name in _NEW_JOB_COLUMNS),
+            case((_SLOT_FREE, _RUNNING), else_=_PENDING),
+            # A job stored RUNNING already has its provider attempt counted.
+            case((_SLOT_FREE, 1), else_=0),
+        ).select_from(_RUNNING_NOW),
+    )
+    .returning(_discoveries.c.status)
+)
+
+
+async def insert_job(
+    connection: Transaction,
+    record: DiscoveryRecord,
+    *,
+    question_hash: str,
+    website_analysis_data: Any | None,
+    lease_owner: str,
+    lease_expires_at: datetime,
+    running_total: int,
+    running_per_user: int,
+) -> DiscoveryRecord:
+    """Store a new job and claim it a provider slot: the job as stored.
+
+    RUNNING when fewer than `running_total` jobs run under a live lease, fewer
+    than `running_per_user` of them the user's, else PENDING; `record.status`
+    is not used. Call it under `serialise_slot_claims`. A second active job for
+    the same user and question violates the single-flight index (IntegrityError).
+    """
+    parameters = column_values(
+        record,
+        question_hash=question_hash,
+        website_analysis_data=website_analysis_data,
+        lease_owner=lease_owner,
+        lease_expires_at=lease_expires_at,
+    )
+    del parameters["status"]
+    parameters |= {
+        "now": record.created_at,
+        "running_total": running_total,
+        "running_per_user": running_per_user,
+    }
+    status = (await connection.execute(_INSERT_JOB, parameters)).scalar_one()
+    return replace(record, status=DiscoveryStatus(status))
 
 
 async def start_running(
@@ -254,6 +322,7 @@ __all__ = [
     "expired_jobs",
     "fail_expired",
     "finish_job",
+    "insert_job",
     "release_jobs",
     "renew_leases",
     "serialise_slot_claims",

@@ -20,14 +20,13 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from db.discovery_jobs import submissions_lock
+from db.discovery_jobs import insert_job, serialise_slot_claims, submissions_lock
 from db.discovery_repository import (
     count_discoveries,
     find_active,
     find_active_or_recent_identical,
     get_discoveries,
     get_discovery,
-    insert_discovery,
     list_discoveries,
 )
 from db.engine import Transaction, read_transaction, write_transaction
@@ -37,7 +36,7 @@ from discovery import DiscoveryRequest
 from resolvers.changes import discovery_topic
 from resolvers.discovery_codec import Discovery, decode, failure_of, research_step_data
 from resolvers.discovery_input import DiscoveryForm, check_discovery_form, question_hash
-from resolvers.discovery_jobs import DiscoveryJobs, announce, slot_is_free
+from resolvers.discovery_jobs import DiscoveryJobs, announce
 from resolvers.discovery_provider import policy_of
 from resolvers.discovery_rate_limit import reserve_within_limit
 from resolvers.errors import ErrorCode, Problem
@@ -125,27 +124,27 @@ async def _store_new_job(
     if refused is not None:
         return refused
     # Last, so the lock on every user's slots is held only for the insert and the commit.
-    running = await slot_is_free(connection, services, user_id, now)
-    record = DiscoveryRecord(
-        id=job_id,
-        user_id=user_id,
-        url=request.site.url,
-        domain=request.site.registrable_domain,
-        industry_context=request.industry_context,
-        requested_results=request.num_results,
-        provider=policy.provider.name,
-        result=None,
-        created_at=now,
-        status=DiscoveryStatus.RUNNING if running else DiscoveryStatus.PENDING,
-    )
+    await serialise_slot_claims(connection)
     analysis = request.website_analysis
-    await insert_discovery(
+    record = await insert_job(
         connection,
-        record,
+        DiscoveryRecord(
+            id=job_id,
+            user_id=user_id,
+            url=request.site.url,
+            domain=request.site.registrable_domain,
+            industry_context=request.industry_context,
+            requested_results=request.num_results,
+            provider=policy.provider.name,
+            result=None,
+            created_at=now,
+        ),
         question_hash=question,
         website_analysis_data=dict(analysis) if analysis is not None else None,
         lease_owner=jobs.owner,
         lease_expires_at=jobs.lease_until(now),
+        running_total=policy.running_total,
+        running_per_user=policy.running_per_user,
     )
     await services.changes.announce_on_commit(connection, discovery_topic(job_id))
     return record

@@ -21,7 +21,8 @@ A provider attempt is counted in the row (`attempts`) in the same transaction
 that makes the job RUNNING, before the provider is called; that transaction
 also checks the caps on running jobs, per user and in total, under one lock
 (`slot_is_free`). A new job usually finds a slot free: it is then stored RUNNING
-by the transaction that decides on it, and its first attempt costs no
+by the transaction that decides on it, whose INSERT counts the running jobs
+itself (`db.discovery_jobs.insert_job`), and its first attempt costs no
 transaction of its own.
 
 Every status change is announced by the transaction that makes it (other

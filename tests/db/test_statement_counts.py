@@ -146,3 +146,19 @@ async def test_a_new_discovery_counts_against_the_rate_limit_in_one_statement(
     assert started["discoverCompetitors"]["discovery"]["status"] == "RUNNING"
     reservations = [s for s in statements if "discovery_reservations" in s]
     assert len(reservations) == 1, reservations
+
+
+async def test_a_new_discovery_claims_its_provider_slot_in_the_statement_that_stores_it(
+    graphql: GraphQLClient, app: FastAPI
+) -> None:
+    # given no discovery running
+    # when a new one is asked for
+    job = {"input": {"userUrl": "https://www.claimed-shop.com", "numResults": 3, "wait": False}}
+    with counted_statements(app) as statements:
+        started = await graphql.execute(DISCOVER_JOB, job)
+    # then it started RUNNING
+    assert started["discoverCompetitors"]["discovery"]["status"] == "RUNNING"
+    # and no statement of its own counted the running jobs: the INSERT storing it did
+    assert [s for s in statements if s.lstrip().upper().startswith("SELECT COUNT")] == []
+    (stored,) = [s for s in statements if _DISCOVERY_WRITE.match(s)]
+    assert "count(*)" in stored
