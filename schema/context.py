@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 from typing import Concatenate, ParamSpec, TypeAlias, TypeVar
 
 import strawberry
@@ -11,7 +12,7 @@ from strawberry.fastapi import BaseContext
 
 from auth import AuthenticatedUser
 from resolvers.services import Services
-from schema.loaders import DiscoveryByIdLoader, ProgressByUserLoader
+from schema.loaders import DiscoveryByIdLoader, ProgressByUser
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
 
@@ -34,10 +35,14 @@ class GraphQLContext(BaseContext):
         self.client_name = client_name
         self.request_id = request_id
         # One context per request, so these caches live exactly as long as the request.
-        self.progress_by_user = ProgressByUserLoader(services)
-        self.discovery_by_id = DiscoveryByIdLoader(services)
+        self.progress_by_user = ProgressByUser(services)
         # What execution reports for the HTTP edge to announce and count.
         self.deprecated_coordinates: frozenset[str] = frozenset()
+
+    @cached_property
+    def discovery_by_id(self) -> DiscoveryByIdLoader:
+        # Made by the first request that asks: most never do.
+        return DiscoveryByIdLoader(self.services)
 
     def note_deprecated_usage(self, coordinates: frozenset[str]) -> None:
         """The operation used these deprecated fields, arguments or input fields."""

@@ -7,6 +7,7 @@ own transaction and do not go through these.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -22,16 +23,36 @@ OwnedDiscovery = tuple[str, str]
 """(user id, stored discovery id): a discovery is only ever read for its owner."""
 
 
-class ProgressByUserLoader(DataLoader[str, ProgressRecord]):
+class ProgressByUser:
     """A user's progress by user id: `viewer.onboarding`, `onboardingProgress`, aliases of
-    them and `node` ids of steps all share one read."""
+    them and `node` ids of steps all share one read.
+
+    Not a DataLoader: a request has one viewer, so there is never a batch to gather,
+    and gathering one cost a task and two more turns of the event loop per request.
+    The first field to ask reads; fields asking before the read ends wait for it, and
+    later ones get its record (or its error) at once.
+    """
 
     def __init__(self, services: Services) -> None:
-        async def load(user_ids: list[str]) -> Sequence[ProgressRecord]:
-            # A request has one viewer, so this is one user and one statement.
-            return [await load_progress(services, user_id) for user_id in user_ids]
+        self._services = services
+        self._reads: dict[str, asyncio.Future[ProgressRecord]] = {}
 
-        super().__init__(load_fn=load)
+    async def load(self, user_id: str) -> ProgressRecord:
+        read = self._reads.get(user_id)
+        if read is not None:
+            return await read
+        read = self._reads[user_id] = asyncio.get_running_loop().create_future()
+        try:
+            record = await load_progress(self._services, user_id)
+        except Exception as error:
+            read.set_exception(error)
+            read.exception()  # seen here: no "never retrieved" report when nobody else waits
+            raise
+        except BaseException:  # cancelled, or the process is ending
+            read.cancel()
+            raise
+        read.set_result(record)
+        return record
 
 
 class DiscoveryByIdLoader(DataLoader[OwnedDiscovery, Discovery | None]):
