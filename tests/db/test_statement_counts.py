@@ -134,7 +134,7 @@ async def test_a_request_waiting_on_its_own_processs_job_reads_no_row_after_it_e
     assert touching[-1].lstrip().upper().startswith("UPDATE"), touching
 
 
-async def test_a_new_discovery_counts_against_the_rate_limit_in_one_statement(
+async def test_a_new_discovery_is_counted_and_claims_its_slot_in_the_statements_storing_it(
     graphql: GraphQLClient, app: FastAPI
 ) -> None:
     # given no discovery yet
@@ -142,22 +142,11 @@ async def test_a_new_discovery_counts_against_the_rate_limit_in_one_statement(
     job = {"input": {"userUrl": "https://www.counted-shop.com", "numResults": 3, "wait": False}}
     with counted_statements(app) as statements:
         started = await graphql.execute(DISCOVER_JOB, job)
-    # then it started, and its reservation was counted and stored by one statement
-    assert started["discoverCompetitors"]["discovery"]["status"] == "RUNNING"
-    reservations = [s for s in statements if "discovery_reservations" in s]
-    assert len(reservations) == 1, reservations
-
-
-async def test_a_new_discovery_claims_its_provider_slot_in_the_statement_that_stores_it(
-    graphql: GraphQLClient, app: FastAPI
-) -> None:
-    # given no discovery running
-    # when a new one is asked for
-    job = {"input": {"userUrl": "https://www.claimed-shop.com", "numResults": 3, "wait": False}}
-    with counted_statements(app) as statements:
-        started = await graphql.execute(DISCOVER_JOB, job)
     # then it started RUNNING
     assert started["discoverCompetitors"]["discovery"]["status"] == "RUNNING"
+    # and its reservation was counted and stored by one statement
+    reservations = [s for s in statements if "discovery_reservations" in s]
+    assert len(reservations) == 1, reservations
     # and no statement of its own counted the running jobs: the INSERT storing it did
     assert [s for s in statements if s.lstrip().upper().startswith("SELECT COUNT")] == []
     (stored,) = [s for s in statements if _DISCOVERY_WRITE.match(s)]
