@@ -16,9 +16,9 @@ collections to walk again. At CPython's default threshold (700 more tracked
 objects made than freed) sixteen progress requests in flight started one every
 few requests: in 13 s of bench.run's onboardingProgress on PostgreSQL (about
 21,000 requests), 3,761 young, 342 middle and 30 full collections, 0.68 s of the
-loop stopped, 5 % of the worker's CPU. A young generation of
-`YOUNG_GENERATION_THRESHOLD` holds what is in flight (no collection in the same
-run), and garbage a rare path leaves in cycles is still collected once that
+loop stopped, 5 % of the worker's CPU, more than the same run made at
+`YOUNG_GENERATION_THRESHOLD`. A young generation that large holds what is in
+flight, and garbage a rare path leaves in cycles is still collected once that
 many objects have built up.
 """
 

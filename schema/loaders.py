@@ -46,7 +46,7 @@ class ProgressByUser:
             record = await load_progress(self._services, user_id)
         except Exception as error:
             read.set_exception(error)
-            read.exception()  # seen here: no "never retrieved" report when nobody else waits
+            read.exception()  # marks it retrieved: no "never retrieved" log when nobody waits
             raise
         except BaseException:  # cancelled, or the process is ending
             read.cancel()
